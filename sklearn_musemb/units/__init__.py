@@ -1,0 +1,17 @@
+"""Segmentation of pieces into compact units, the unit container, splits, augmentation."""
+
+from .augment import TempoScaler, Transposer
+from .container import PAD, Units
+from .segment import deduplicate_units, segment_beats, segment_notes
+from .split import piece_train_test_split
+
+__all__ = [
+    "PAD",
+    "TempoScaler",
+    "Transposer",
+    "Units",
+    "deduplicate_units",
+    "piece_train_test_split",
+    "segment_beats",
+    "segment_notes",
+]
