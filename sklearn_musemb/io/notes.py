@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -73,9 +73,13 @@ class NoteTable:
     """
 
     notes: np.ndarray
-    tempos: np.ndarray = np.empty(0, dtype=TEMPO_DTYPE)
-    time_signatures: np.ndarray = np.empty(0, dtype=TIME_SIGNATURE_DTYPE)
-    key_signatures: np.ndarray = np.empty(0, dtype=KEY_SIGNATURE_DTYPE)
+    tempos: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=TEMPO_DTYPE))
+    time_signatures: np.ndarray = field(
+        default_factory=lambda: np.empty(0, dtype=TIME_SIGNATURE_DTYPE)
+    )
+    key_signatures: np.ndarray = field(
+        default_factory=lambda: np.empty(0, dtype=KEY_SIGNATURE_DTYPE)
+    )
     ticks_per_beat: int = 480
     source: str = "<memory>"
 

@@ -1,4 +1,4 @@
-"""Segmentation of pieces into compact units, the unit container, splits, augmentation."""
+"""Units: segmentation of pieces, the unit container, splits and augmentation."""
 
 from .augment import TempoScaler, Transposer
 from .container import PAD, Units

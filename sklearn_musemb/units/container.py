@@ -147,8 +147,7 @@ class Units:
                 key = key[0]
             else:
                 raise IndexError(
-                    "Units support indexing along the first axis only, got "
-                    f"{key!r}"
+                    f"Units support indexing along the first axis only, got {key!r}"
                 )
         if isinstance(key, Integral):
             key = [int(key)]
@@ -189,9 +188,10 @@ class Units:
         """Row indices ``(first, second)`` of every pair of adjacent units.
 
         Two rows are adjacent when they share piece and variant and the position of
-        ``second`` is the position of ``first`` plus one. Rows can be in any order;
-        duplicated rows (same piece, variant and position) pair with the first of
-        their duplicates only.
+        ``second`` is the position of ``first`` plus one. Rows can be in any order.
+        If several rows share piece, variant and position (the same units stacked
+        twice, say), only one pair is formed across each boundary between
+        positions.
 
         Returns
         -------

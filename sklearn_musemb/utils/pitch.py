@@ -34,7 +34,9 @@ def fold_pitch(pitch: T, low: int, high: int) -> T:
     [32, 24, 60, 95, 84, 84]
     """
     if (high - low) <= 0 or (high - low) % 12:
-        raise ValueError(f"high - low must be a positive multiple of 12, got {low}..{high}")
+        raise ValueError(
+            f"high - low must be a positive multiple of 12, got {low}..{high}"
+        )
     below = pitch < low
     above = pitch >= high
     folded_low = low + (pitch - low) % 12

@@ -1,0 +1,464 @@
+"""The estimator base every embedder shares: a skorch ``NeuralNet`` that transforms.
+
+skorch has no transformer class (skorch issue #482); :class:`UnitEmbedder` is
+``NeuralNet`` + :class:`sklearn.base.TransformerMixin`:
+
+- ``fit(X, y=None)`` trains on units (``y`` is ignored: the methods are
+  self-supervised) and returns ``self``;
+- ``transform(X)`` runs the encoder only and returns float32 ``(n, embedding_dim)``;
+- the units live on the training device as compact integers and every batch is
+  encoded there (:mod:`sklearn_musemb.encodings`), batches being index tensors drawn
+  on the device, so nothing loops over units or notes in Python;
+- ``device="auto"`` picks CUDA when present; ``random_state`` makes two fits on CPU
+  give identical embeddings; pickles of GPU-trained models load on CPU-only machines.
+
+Subclasses say how training pairs are built (:meth:`UnitEmbedder._training_data`)
+and what one optimisation step is (skorch's ``train_step_single``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from scipy.sparse import issparse
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+from skorch import NeuralNet
+from skorch.dataset import Dataset
+from torch.utils.data import Subset
+
+from ..encodings import REPRESENTATIONS, continuous, event_dim, two_hot
+from ..units.container import Units
+from ..utils.torch_utils import resolve_device, seed_from, torch_seeded
+
+MAX_PITCH = 127
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+class IndexBatches:
+    """Iterate over a dataset of index arrays in batches of device tensors.
+
+    Replaces skorch's ``DataLoader`` for the embedders: the dataset holds only row
+    indices (of adjacent pairs, say), so a batch is a slice of a permutation drawn
+    on the device, with no per-item Python call.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset or torch.utils.data.Subset of one
+        Holds ``X`` (and optionally ``y``) as 1-d integer arrays.
+    batch_size : int
+        Rows per batch.
+    shuffle : bool
+        Draw a new permutation for every pass.
+    device : str
+        Where the index tensors live.
+    generator : torch.Generator or None
+        Source of the permutations (must live on ``device``).
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset | Subset,
+        batch_size: int,
+        shuffle: bool,
+        device: str,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        X, y = self._arrays(dataset)
+        self.X = torch.as_tensor(X, device=device)
+        self.y = None if y is None else torch.as_tensor(y, device=device)
+        self.batch_size = int(batch_size) if batch_size not in (None, -1) else len(X)
+        self.shuffle = shuffle
+        self.generator = generator
+
+    @staticmethod
+    def _arrays(dataset: Dataset | Subset) -> tuple[np.ndarray, np.ndarray | None]:
+        if isinstance(dataset, Subset):
+            X, y = IndexBatches._arrays(dataset.dataset)
+            idx = np.asarray(dataset.indices)
+            return X[idx], None if y is None else y[idx]
+        y = dataset.y
+        return np.asarray(dataset.X), None if y is None else np.asarray(y)
+
+    def __len__(self) -> int:
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        n = len(self.X)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=self.X.device)
+        else:
+            order = torch.arange(n, device=self.X.device)
+        for start in range(0, n, self.batch_size):
+            rows = order[start : start + self.batch_size]
+            yield self.X[rows], None if self.y is None else self.y[rows]
+
+
+class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
+    """Base class of the embedders of note units: skorch ``NeuralNet`` + transformer.
+
+    Not used directly; see :class:`sklearn_musemb.embedders.AdjDEmbedder`.
+
+    Input ``X`` is a :class:`~sklearn_musemb.units.Units` of kind ``"notes"``
+    (adjacency comes from its piece and position columns), or an array of shape
+    ``(n_units, n_events, 2)`` or ``(n_units, 2 * n_events)`` holding
+    ``(pitch, inter-onset ms)`` pairs (flat arrays interleave them: pitch of event 0,
+    interval of event 0, pitch of event 1...). A plain array carries no piece
+    information, so it is taken as one piece in row order: row ``i + 1`` follows
+    row ``i``. Array values are rounded to integers; pitches must lie in 0..127 and
+    intervals be non-negative.
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        The network; it receives ``event_dim``, ``n_events`` and ``embedding_dim``
+        plus every ``module__*`` parameter.
+    criterion : type of torch.nn.Module
+        The training loss.
+    representation : {"two_hot", "continuous"}, default="two_hot"
+        Input encoding (Bretan & Heck 2019, 4.2): 272-wide two-hot events or
+        standardised ``(pitch, interval)`` pairs.
+    embedding_dim : int, default=32
+        Size of the embedding.
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=10
+    batch_size : int, default=256
+    train_split : callable or None, default=None
+        skorch's validation split, applied to the training pairs (pairs, not
+        pieces, are split: validation scores are optimistic).
+    callbacks : list or None, default=None
+        skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else CPU. The device used is
+        stored in ``device_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order and negative sampling; with an int,
+        two fits on CPU give identical embeddings.
+    **kwargs
+        Further skorch parameters, e.g. ``module__hidden_dim=128`` or
+        ``optimizer__weight_decay=1e-5``.
+    """
+
+    _abstract = True
+    _unit_kind = "notes"
+
+    def __init__(
+        self,
+        module: type[torch.nn.Module],
+        criterion: type[torch.nn.Module],
+        *,
+        representation: str = "two_hot",
+        embedding_dim: int = 32,
+        optimizer: type[torch.optim.Optimizer] = torch.optim.Adam,
+        lr: float = 1e-3,
+        max_epochs: int = 10,
+        batch_size: int = 256,
+        train_split: Any = None,
+        callbacks: Any = None,
+        verbose: int = 0,
+        device: str = "auto",
+        random_state: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )
+        self.representation = representation
+        self.embedding_dim = embedding_dim
+        self.random_state = random_state
+
+    # -- sklearn protocol ------------------------------------------------------------
+    def __sklearn_tags__(self) -> Tags:
+        return Tags(
+            estimator_type="transformer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float32"]),
+            input_tags=InputTags(
+                two_d_array=True, three_d_array=True, positive_only=True
+            ),
+        )
+
+    def _get_param_names(self) -> list[str]:
+        # skorch lists every attribute without a trailing underscore as a param;
+        # private state (leading underscore) is not a constructor argument.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+    @property
+    def _n_features_out(self) -> int:
+        """Output width, for ``get_feature_names_out``."""
+        return self.embedding_dim
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return bool(getattr(self, "initialized_", False)) and hasattr(
+            self, "n_events_in_"
+        )
+
+    # NeuralNet's predict/predict_proba make no sense for an embedder; hide them so
+    # that sklearn (and hasattr) sees a pure transformer.
+    predict = available_if(_never)(NeuralNet.predict)
+    predict_proba = available_if(_never)(NeuralNet.predict_proba)
+
+    # -- device handling -------------------------------------------------------------
+    @contextlib.contextmanager
+    def _on_resolved_device(self) -> Iterator[str]:
+        """Let skorch see a concrete device while keeping the ``device`` param.
+
+        skorch reads ``self.device`` wherever it moves modules and tensors; an
+        ``"auto"`` parameter must stay ``"auto"`` for ``get_params``/``clone``, so it
+        is swapped for the resolved device for the duration of the block only.
+        """
+        requested = self.device
+        resolved = resolve_device(requested)
+        vars(self)["device"] = resolved
+        try:
+            yield resolved
+        finally:
+            vars(self)["device"] = requested
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        requested = state.get("device")
+        if isinstance(requested, str) and requested == "auto":
+            state["device"] = resolve_device("auto")
+            super().__setstate__(state)
+            vars(self)["device"] = "auto"
+            vars(self)["device_"] = resolve_device("auto")
+        else:
+            super().__setstate__(state)
+
+    # -- validation --------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.representation not in REPRESENTATIONS:
+            raise ValueError(
+                f"{type(self).__name__}: representation must be one of "
+                f"{REPRESENTATIONS}, got {self.representation!r}"
+            )
+        if (
+            not isinstance(self.embedding_dim, int | np.integer)
+            or self.embedding_dim < 1
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: embedding_dim must be a positive int, "
+                f"got {self.embedding_dim!r}"
+            )
+
+    def _validate_units(self, X: Any, *, reset: bool) -> Units:
+        """Return ``X`` as checked :class:`Units`, recording the input width on fit."""
+        name = type(self).__name__
+        if isinstance(X, Units):
+            if X.kind != self._unit_kind:
+                raise ValueError(
+                    f"{name} needs units of kind {self._unit_kind!r}, got {X.kind!r}"
+                )
+            if len(X) == 0:
+                raise ValueError(f"{name}: found 0 units (n_samples=0)")
+            units = X
+            n_features = 2 * X.events.shape[1]
+            if reset:
+                self.n_features_in_ = n_features
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            elif n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_features} features ({n_features // 2} events per "
+                    f"unit), but {name} is expecting {self.n_features_in_} features "
+                    f"as input ({self.n_features_in_ // 2} events per unit)."
+                )
+        else:
+            if not (hasattr(X, "iloc") or issparse(X)):
+                X = np.asarray(X)  # lists and other array-likes
+            if X.ndim == 3:
+                if X.shape[-1] != 2:
+                    raise ValueError(
+                        f"{name}: a 3-d X must have shape (n_units, n_events, 2), "
+                        f"got {X.shape}"
+                    )
+                X = X.reshape(X.shape[0], -1)
+            X = validate_data(self, X, reset=reset, dtype=np.float64)
+            if X.shape[1] % 2:
+                raise ValueError(
+                    f"X has {X.shape[1]} feature(s), but {name} needs an even number "
+                    "of columns: (pitch, inter-onset ms) pairs"
+                )
+            check_non_negative(X, f"{name} (pitches and inter-onset intervals)")
+            events = np.rint(X).reshape(X.shape[0], -1, 2)
+            if events[..., 0].max() > MAX_PITCH:
+                raise ValueError(
+                    f"{name}: pitches must be MIDI numbers in 0..{MAX_PITCH}, "
+                    f"got a maximum of {events[..., 0].max():g}"
+                )
+            units = Units(events.astype(np.int32))
+        self._check_unit_values(units, name)
+        if reset:
+            self.n_events_in_ = units.events.shape[1]
+        return units
+
+    @staticmethod
+    def _check_unit_values(units: Units, name: str) -> None:
+        pitch, ioi = units.events[..., 0], units.events[..., 1]
+        if pitch.min() < 0 or pitch.max() > MAX_PITCH:
+            raise ValueError(
+                f"{name}: unit pitches must lie in 0..{MAX_PITCH}, found "
+                f"{pitch.min()}..{pitch.max()}"
+            )
+        if ioi.min() < 0:
+            raise ValueError(
+                f"{name}: inter-onset intervals must be non-negative, found {ioi.min()}"
+            )
+
+    # -- encoding on the device ------------------------------------------------------
+    def _fit_encoding(self, units: Units) -> None:
+        events = units.events.reshape(-1, 2).astype(np.float64)
+        self.event_mean_ = events.mean(axis=0)
+        scale = events.std(axis=0)
+        self.event_scale_ = np.where(scale > 0, scale, 1.0)
+
+    def _encode(self, events: torch.Tensor) -> torch.Tensor:
+        """Dense network input of a batch of compact events, on their device."""
+        if self.representation == "two_hot":
+            return two_hot(events)
+        mean = torch.as_tensor(
+            self.event_mean_, dtype=torch.float32, device=events.device
+        )
+        scale = torch.as_tensor(
+            self.event_scale_, dtype=torch.float32, device=events.device
+        )
+        return continuous(events, mean, scale)
+
+    def _encode_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Encode rows of the units held on the device during ``fit``."""
+        return self._encode(self._events_on_device[rows])
+
+    # -- skorch hooks ----------------------------------------------------------------
+    def initialize_module(self) -> UnitEmbedder:
+        if not hasattr(self, "n_events_in_"):
+            raise RuntimeError(
+                f"{type(self).__name__} builds its network from the data: call fit "
+                "instead of initialize"
+            )
+        kwargs = {
+            "event_dim": event_dim(self.representation),
+            "n_events": self.n_events_in_,
+            "embedding_dim": self.embedding_dim,
+            **self.get_params_for("module"),
+        }
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def get_iterator(self, dataset: Dataset | Subset, training: bool = False):
+        return IndexBatches(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=training,
+            device=self.device,
+            generator=self._torch_rng if training else None,
+        )
+
+    # -- fitting -----------------------------------------------------------------------
+    def _training_data(self, units: Units) -> tuple[np.ndarray, np.ndarray | None]:
+        """Index arrays skorch iterates over in batches (X and y of its Dataset)."""
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> UnitEmbedder:
+        """Train the embedding on units ``X``.
+
+        Parameters
+        ----------
+        X : Units or array-like of shape (n_units, n_events, 2)
+            Flat arrays of shape ``(n_units, 2 * n_events)`` work too.
+            Training units (see the class docstring for arrays).
+        y : None
+            Ignored: the methods are self-supervised. Accepted so the embedder
+            works in a :class:`~sklearn.pipeline.Pipeline` with a classifier.
+        **fit_params : dict
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : object
+            The fitted embedder.
+        """
+        return self._fit(X, warm=self.warm_start, **fit_params)
+
+    def partial_fit(
+        self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any
+    ) -> UnitEmbedder:
+        """Continue training on ``X`` for ``max_epochs`` more epochs.
+
+        Parameters and return value as in :meth:`fit`.
+        """
+        return self._fit(X, warm=True, **fit_params)
+
+    def _fit(self, X: Any, *, warm: bool, **fit_params: Any) -> UnitEmbedder:
+        self._check_params()
+        first_fit = not (warm and self.__sklearn_is_fitted__())
+        units = self._validate_units(X, reset=first_fit)
+        seed = None if self.random_state is None else seed_from(self.random_state)
+        with self._on_resolved_device() as device, torch_seeded(seed, device):
+            self.device_ = device
+            if first_fit:
+                self._fit_encoding(units)
+            train_X, train_y = self._training_data(units)
+            self._torch_rng = torch.Generator(device=device)
+            self._torch_rng.manual_seed(seed if seed is not None else seed_from(None))
+            self._events_on_device = torch.as_tensor(units.events, device=device)
+            try:
+                if first_fit:
+                    self.initialize()
+                NeuralNet.partial_fit(self, train_X, train_y, **fit_params)
+            finally:
+                del self._events_on_device, self._torch_rng
+        return self
+
+    # -- embedding ---------------------------------------------------------------------
+    def _embed(self, encoded: torch.Tensor) -> torch.Tensor:
+        """Embedding of an encoded batch; subclasses whose module has no
+        ``embed`` method override this."""
+        return self.module_.embed(encoded)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Embed units with the trained encoder.
+
+        Parameters
+        ----------
+        X : Units or array-like of shape (n_units, n_events, 2)
+            Flat arrays of shape ``(n_units, 2 * n_events)`` work too.
+            Units with as many events as the training units.
+
+        Returns
+        -------
+        ndarray of float32, shape (n_units, embedding_dim)
+        """
+        check_is_fitted(self)
+        units = self._validate_units(X, reset=False)
+        out = np.empty((len(units), self.embedding_dim), dtype=np.float32)
+        batch = self.batch_size if self.batch_size not in (None, -1) else len(units)
+        with self._on_resolved_device() as device, torch.inference_mode():
+            self._set_training(False)
+            events = torch.as_tensor(units.events, device=device)
+            for start in range(0, len(units), batch):
+                stop = start + batch
+                emb = self._embed(self._encode(events[start:stop]))
+                out[start:stop] = emb.float().cpu().numpy()
+        return out

@@ -1,0 +1,94 @@
+"""The event encoder shared by every note-unit embedder (Bretan & Heck 2019, 4.3)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ResidualLinear(nn.Module):
+    """``h + LeakyReLU(W h + b)``: one fully connected layer with a skip."""
+
+    def __init__(self, width: int, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.linear = nn.Linear(width, width)
+        self.activation = nn.LeakyReLU(negative_slope)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.activation(self.linear(h))
+
+
+class EventEncoder(nn.Module):
+    """Embed a unit of encoded events into a small dense vector.
+
+    The first layer is a convolution whose kernel and stride both equal one event,
+    so it learns one code per (pitch, interval) event. A convolution whose kernel
+    equals its stride is exactly one linear map shared by all events, and is
+    computed as such (``event_conv`` is an :class:`~torch.nn.Linear` applied to
+    every event; on CPU this is 5-10x faster than ``Conv1d``). All later layers
+    are fully connected with residual connections and LeakyReLU. With the default
+    ``n_layers=8`` there are eight weight layers between input and embedding:
+    the event convolution, a projection to ``hidden_dim``, five residual layers and
+    a linear output layer (no activation, so the embedding can take any real value,
+    as an N(0, I) prior needs).
+
+    Parameters
+    ----------
+    event_dim : int
+        Width of one encoded event (272 for two-hot, 2 for continuous).
+    n_events : int
+        Events per unit (40 in the paper).
+    embedding_dim : int, default=32
+        Size of the embedding.
+    event_channels : int, default=64
+        Output channels of the event convolution.
+    hidden_dim : int, default=256
+        Width of the fully connected layers.
+    n_layers : int, default=8
+        Weight layers in total, at least 3.
+    negative_slope : float, default=0.01
+        Slope of LeakyReLU for negative inputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> enc = EventEncoder(event_dim=2, n_events=40)
+    >>> enc(torch.zeros(5, 40, 2)).shape
+    torch.Size([5, 32])
+    """
+
+    def __init__(
+        self,
+        event_dim: int,
+        n_events: int,
+        embedding_dim: int = 32,
+        event_channels: int = 64,
+        hidden_dim: int = 256,
+        n_layers: int = 8,
+        negative_slope: float = 0.01,
+    ) -> None:
+        super().__init__()
+        if n_layers < 3:
+            raise ValueError(f"n_layers must be at least 3, got {n_layers}")
+        self.event_dim = event_dim
+        self.n_events = n_events
+        self.event_conv = nn.Linear(event_dim, event_channels)
+        # Every event carries two unit-scale values (two hot bins, or two
+        # standardised numbers); N(0, 1/2) weights give event codes unit variance.
+        # PyTorch's default init (std ~ 1/sqrt(3 * 272) for two-hot) leaves the
+        # sparse two-hot codes ~10x smaller than the continuous ones, and AdjD then
+        # sits at chance for epochs.
+        nn.init.normal_(self.event_conv.weight, std=0.5**0.5)
+        nn.init.zeros_(self.event_conv.bias)
+        self.activation = nn.LeakyReLU(negative_slope)
+        self.project = nn.Linear(event_channels * n_events, hidden_dim)
+        self.residual = nn.Sequential(
+            *[ResidualLinear(hidden_dim, negative_slope) for _ in range(n_layers - 3)]
+        )
+        self.out = nn.Linear(hidden_dim, embedding_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Embed ``x`` of shape ``(batch, n_events, event_dim)``."""
+        h = self.activation(self.event_conv(x))  # (batch, n_events, channels)
+        h = self.activation(self.project(h.flatten(1)))
+        return self.out(self.residual(h))
