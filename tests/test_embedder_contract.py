@@ -261,3 +261,27 @@ def test_training_pairs_follow_the_units_after_a_split():
     assert len(first) == 4 * 14
     assert np.all(shuffled.piece[first] == shuffled.piece[second])
     assert np.all(shuffled.position[second] == shuffled.position[first] + 1)
+
+
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="needs a CPU-only machine"
+)
+def test_model_pickled_for_cuda_loads_on_a_cpu_only_machine():
+    from skorch.exceptions import DeviceWarning
+
+    units = make_units()
+    emb = AdjDEmbedder(**LIGHT, device="cpu").fit(units)
+    expected = emb.transform(units)
+    # What a pickle written on a GPU machine holds: device "cuda" in the state.
+    state = emb.__getstate__()
+    state["device"] = "cuda"
+    restored = AdjDEmbedder.__new__(AdjDEmbedder)
+    with pytest.warns(DeviceWarning):
+        restored.__setstate__(state)
+    assert str(restored.device) == "cpu"
+    np.testing.assert_array_equal(restored.transform(units), expected)
+    # device="auto" resolves silently to what this machine has
+    state = pickle.loads(pickle.dumps(AdjDEmbedder(**LIGHT).fit(units))).__getstate__()
+    restored = AdjDEmbedder.__new__(AdjDEmbedder)
+    restored.__setstate__(state)
+    assert (restored.device, restored.device_) == ("auto", "cpu")
