@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import PIANO_MIDI_ROOT
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
@@ -18,8 +19,6 @@ from sklearn_musemb import (
     piece_train_test_split,
     segment_notes,
 )
-
-from conftest import PIANO_MIDI_ROOT
 
 LIGHT = {"max_epochs": 2, "random_state": 0, "module__hidden_dim": 64}
 
@@ -53,9 +52,9 @@ def test_design_card_pipeline_runs_verbatim_on_piano_midi(piano_units):
 def test_adjd_learns_adjacency_on_piano_midi(piano_units, representation):
     """The pair classifier must leave chance (0.5) within a few epochs on real
     music; a broken encoder initialisation once kept two-hot at 0.50."""
-    emb = AdjDEmbedder(
-        representation=representation, max_epochs=4, random_state=0
-    ).fit(piano_units)
+    emb = AdjDEmbedder(representation=representation, max_epochs=4, random_state=0).fit(
+        piano_units
+    )
     accuracy = [row["train_pair_accuracy"] for row in emb.history_]
     assert accuracy[-1] > 0.56, accuracy  # chance is 0.5 +- 0.006 here
     Z = emb.transform(piano_units)
@@ -66,8 +65,9 @@ def test_adjd_on_music21_corpus(tmp_path):
     corpus = load_music21_corpus(
         composers=("bach", "haydn"), max_pieces_per_composer=2, cache_dir=tmp_path
     )
-    units = segment_notes(corpus.pieces, labels=corpus.labels,
-                          piece_ids=corpus.piece_ids)
+    units = segment_notes(
+        corpus.pieces, labels=corpus.labels, piece_ids=corpus.piece_ids
+    )
     assert set(units.labels) == {"bach", "haydn"}
     Z = AdjDEmbedder(**LIGHT).fit_transform(units)
     assert Z.shape == (len(units), 32)
