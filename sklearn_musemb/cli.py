@@ -141,10 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     demo.add_argument(
-        "--composers", nargs="+", default=["bach", "beethoven", "mozart", "haydn"]
+        "--composers",
+        nargs="+",
+        default=["bach", "mozart", "haydn"],
     )
     demo.add_argument(
-        "--max-pieces", type=int, default=40, help="pieces per composer (default: 40)"
+        "--max-pieces", type=int, default=12, help="pieces per composer (default: 12)"
     )
     demo.add_argument("--n-notes", type=int, default=40)
     demo.add_argument(
@@ -153,14 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=2,
         help="held-out pieces per composer (default: 2)",
     )
-    demo.add_argument("--epochs", type=int, default=15)
+    demo.add_argument("--epochs", type=int, default=10)
     demo.add_argument(
         "--representation", choices=["two_hot", "continuous"], default="two_hot"
     )
     demo.add_argument(
         "--transpose",
-        action="store_true",
-        help="augment training units into all 12 keys",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="augment training units into all 12 keys (default: on)",
     )
     demo.add_argument("--device", default="auto")
     demo.add_argument("--seed", type=int, default=0)
