@@ -271,7 +271,13 @@ def _parse_all(
     )
 
 
-def _report_skipped(skipped: list[tuple[str, str]], total: int, verbose: bool) -> None:
+def _report_skipped(
+    skipped: list[tuple[str, str]],
+    total: int,
+    verbose: bool,
+    what: str = "MIDI files",
+) -> None:
+    """Print (when verbose) and warn once about the pieces a loader skipped."""
     if verbose:
         for path, reason in skipped:
             print(f"skipped {path}: {reason}", file=sys.stderr)
@@ -283,7 +289,7 @@ def _report_skipped(skipped: list[tuple[str, str]], total: int, verbose: bool) -
         first = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
         more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
         warnings.warn(
-            f"skipped {len(skipped)} of {total} MIDI files (see the 'skipped' "
+            f"skipped {len(skipped)} of {total} {what} (see the 'skipped' "
             f"key): {first}{more}",
             UserWarning,
             stacklevel=3,

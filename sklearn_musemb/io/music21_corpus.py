@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .corpus import _report_skipped
 from .midi import MidiReadError, read_midi
 from .notes import NoteTable
 
@@ -133,7 +134,7 @@ def load_music21_corpus(
                     skipped.append((result.source, result.reason))
 
     total = len(pieces) + len(skipped)
-    _report_skipped(skipped, total, verbose)
+    _report_skipped(skipped, total, verbose, what="music21 pieces")
     labels_array = np.array(labels, dtype=str)
     return Bunch(
         pieces=pieces,
@@ -358,23 +359,6 @@ def _failure(step: str, exc: Exception) -> str:
 
 
 # ------------------------------------------------------------------------ report
-
-
-def _report_skipped(skipped: list[tuple[str, str]], total: int, verbose: bool) -> None:
-    if verbose:
-        print(
-            f"loaded {total - len(skipped)} of {total} pieces, skipped {len(skipped)}",
-            file=sys.stderr,
-        )
-    if skipped:
-        first = "; ".join(f"{p}: {r}" for p, r in skipped[:3])
-        more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
-        warnings.warn(
-            f"skipped {len(skipped)} of {total} music21 pieces (see the 'skipped' "
-            f"key): {first}{more}",
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 def _describe(
