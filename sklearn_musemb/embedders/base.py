@@ -302,13 +302,10 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
                     "of columns: (pitch, inter-onset ms) pairs"
                 )
             check_non_negative(X, f"{name} (pitches and inter-onset intervals)")
-            events = np.rint(X).reshape(X.shape[0], -1, 2)
-            if events[..., 0].max() > MAX_PITCH:
-                raise ValueError(
-                    f"{name}: pitches must be MIDI numbers in 0..{MAX_PITCH}, "
-                    f"got a maximum of {events[..., 0].max():g}"
-                )
-            units = Units(events.astype(np.int32))
+            # float -> int32 cannot overflow silently: values above 127 are refused
+            # by _check_unit_values, and int32 holds any realistic interval in ms.
+            events = np.rint(np.minimum(X, np.iinfo(np.int32).max))
+            units = Units(events.reshape(X.shape[0], -1, 2).astype(np.int32))
         self._check_unit_values(units, name)
         if reset:
             self.n_events_in_ = units.events.shape[1]
