@@ -285,3 +285,18 @@ def test_model_pickled_for_cuda_loads_on_a_cpu_only_machine():
     restored = AdjDEmbedder.__new__(AdjDEmbedder)
     restored.__setstate__(state)
     assert (restored.device, restored.device_) == ("auto", "cpu")
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"embedding_dim": 0}, "embedding_dim must be a positive integer"),
+        ({"embedding_dim": 8.0}, "embedding_dim must be a positive integer"),
+        ({"n_negatives": 0}, "n_negatives must be a positive integer"),
+        ({"n_negatives": True}, "n_negatives must be a positive integer"),
+    ],
+)
+def test_invalid_integer_params_are_named_at_fit(params, match):
+    emb = AdjDEmbedder(**LIGHT).set_params(**params)
+    with pytest.raises(ValueError, match=f"AdjDEmbedder: {match}"):
+        emb.fit(make_units())

@@ -11,6 +11,7 @@ from skorch.dataset import unpack_data
 
 from ..nn import AdjacencyNet
 from ..units.container import Units
+from ..utils.validation import check_positive_int
 from .base import UnitEmbedder
 
 
@@ -125,11 +126,7 @@ class AdjDEmbedder(UnitEmbedder):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not isinstance(self.n_negatives, int | np.integer) or self.n_negatives < 1:
-            raise ValueError(
-                f"AdjDEmbedder: n_negatives must be a positive int, got "
-                f"{self.n_negatives!r}"
-            )
+        check_positive_int(self.n_negatives, "n_negatives", type(self).__name__)
 
     @property
     def _default_callbacks(self) -> list[tuple[str, Any]]:

@@ -36,6 +36,7 @@ from torch.utils.data import Subset
 from ..encodings import REPRESENTATIONS, continuous, event_dim, two_hot
 from ..units.container import Units
 from ..utils.torch_utils import resolve_device, seed_from, torch_seeded
+from ..utils.validation import check_positive_int
 
 MAX_PITCH = 127
 
@@ -254,14 +255,7 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
                 f"{type(self).__name__}: representation must be one of "
                 f"{REPRESENTATIONS}, got {self.representation!r}"
             )
-        if (
-            not isinstance(self.embedding_dim, int | np.integer)
-            or self.embedding_dim < 1
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: embedding_dim must be a positive int, "
-                f"got {self.embedding_dim!r}"
-            )
+        check_positive_int(self.embedding_dim, "embedding_dim", type(self).__name__)
 
     def _validate_units(self, X: Any, *, reset: bool) -> Units:
         """Return ``X`` as checked :class:`Units`, recording the input width on fit."""

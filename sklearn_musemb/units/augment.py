@@ -155,12 +155,11 @@ class Transposer(TransformerMixin, BaseEstimator):
     def _transpose_notes(X: Units, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = len(shifts)
         events = np.broadcast_to(X.events, (m, *X.events.shape)).copy()
-        pitch = events[..., 0]
-        real = pitch != PAD
-        moved = pitch.astype(np.int64) + shifts[:, None, None]
-        outside = real & ((moved < 0) | (moved > 127))
+        # note units are never padded: every event is a real note
+        moved = events[..., 0].astype(np.int64) + shifts[:, None, None]
+        outside = (moved < 0) | (moved > 127)
         moved[outside] = fold_pitch(moved[outside], 0, 120)
-        pitch[real] = moved[real]
+        events[..., 0] = moved
         return events.reshape(m * len(X), *X.events.shape[1:]), np.tile(X.n_events, m)
 
     @staticmethod

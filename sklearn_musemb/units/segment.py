@@ -13,13 +13,13 @@ See ``docs/units.md`` for the exact definitions and every choice the papers leav
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from ..io.notes import NoteTable
 from ..utils.pitch import fold_pitch
+from ..utils.validation import check_positive_int
 from .container import PAD, Units
 
 #: Largest inter-onset interval stored in a note unit, in ms. Events are int16; a
@@ -31,12 +31,6 @@ _EVENT_DTYPE = np.int16
 
 
 # -- argument checking ---------------------------------------------------------
-def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _as_pieces(pieces: NoteTable | Sequence[NoteTable]) -> list[NoteTable]:
     if isinstance(pieces, NoteTable):
         return [pieces]
@@ -175,8 +169,8 @@ def segment_notes(
     >>> units.position.tolist()
     [0, 1]
     """
-    n_notes = _check_positive_int(n_notes, "n_notes")
-    hop = n_notes if hop is None else _check_positive_int(hop, "hop")
+    n_notes = check_positive_int(n_notes, "n_notes")
+    hop = n_notes if hop is None else check_positive_int(hop, "hop")
     tables = _as_pieces(pieces)
     labels, ids = _check_piece_columns(len(tables), labels, piece_ids)
 
@@ -414,8 +408,8 @@ def segment_beats(
     >>> units.n_events.tolist(), units.position.tolist()
     ([2, 1], [0, 1])
     """
-    beats = _check_positive_int(beats, "beats")
-    ticks_per_beat = _check_positive_int(ticks_per_beat, "ticks_per_beat")
+    beats = check_positive_int(beats, "beats")
+    ticks_per_beat = check_positive_int(ticks_per_beat, "ticks_per_beat")
     low, high = _check_pitch_range(pitch_range)
     tables = _as_pieces(pieces)
     labels, ids = _check_piece_columns(len(tables), labels, piece_ids)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..utils.validation import check_positive_int
 from .container import Units
 
 _SMALL_LABELS = ("raise", "train")
@@ -22,14 +23,7 @@ def _check_args(
             "piece_train_test_split needs Units (it splits by units.piece), "
             f"got {type(units).__name__}"
         )
-    if (
-        isinstance(n_test_pieces, bool)
-        or not isinstance(n_test_pieces, Integral)
-        or n_test_pieces < 1
-    ):
-        raise ValueError(
-            f"n_test_pieces must be a positive integer, got {n_test_pieces!r}"
-        )
+    check_positive_int(n_test_pieces, "n_test_pieces")
     if test_size is not None and (
         isinstance(test_size, bool)
         or not isinstance(test_size, Real)
