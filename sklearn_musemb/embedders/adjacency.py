@@ -1,22 +1,19 @@
-"""AdjD: the adjacency discriminator embedder of Bretan & Heck (2019)."""
+"""AdjD and A-AdjD: the adjacency discriminator embedders of Bretan & Heck (2019)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
-from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 
-from ..nn import AdjacencyNet
-from ..units.container import Units
-from ..utils.validation import check_positive_int
-from .base import UnitEmbedder
+from ..nn import AdjacencyNet, PriorDiscriminator
+from .adversarial import ADVERSARY_METRICS, PriorAdversaryMixin, with_gan_lr_defaults
+from .pairs import AdjacentPairEmbedder
 
 
-class AdjDEmbedder(UnitEmbedder):
-    """Embed 40-note units by learning which units are adjacent (AdjD).
+class AdjDEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
+    """Embed 40-note units by learning which units are adjacent (AdjD, or A-AdjD).
 
     Two units are *related* when one directly follows the other in a piece. Both
     units go through the same encoder (tied towers, Bretan & Heck 2019, section
@@ -25,6 +22,10 @@ class AdjDEmbedder(UnitEmbedder):
     ``n_negatives`` random units of the training set per adjacent pair. The pair
     order is flipped at random, so "before" and "after" neighbours both count.
     ``transform`` returns the encoder output only.
+
+    With ``adversarial=True`` it is the paper's A-AdjD: a discriminator pushes the
+    embeddings towards N(0, I), in its own optimisation steps after each
+    adjacency step (see :mod:`sklearn_musemb.embedders.adversarial`).
 
     Parameters
     ----------
@@ -37,8 +38,16 @@ class AdjDEmbedder(UnitEmbedder):
         Random (not related) units drawn per adjacent pair, on the device, from all
         training units. A random unit is the true neighbour with probability about
         ``1 / n_units``; such collisions are not filtered.
+    adversarial : bool, default=False
+        Add the N(0, I) adversary (A-AdjD).
+    discriminator : type of torch.nn.Module, default=PriorDiscriminator
+        Discriminator class; ``discriminator__hidden_dim`` etc. configure it.
+    optimizer_disc, optimizer_gen : type of torch.optim.Optimizer, default=Adam
+        Optimizers of the discriminator and generator steps. Their learning rates
+        are ``optimizer_disc__lr`` (default 1e-3) and ``optimizer_gen__lr``
+        (default 2e-3), both grid-searchable.
     lr : float, default=1e-3
-        Adam learning rate.
+        Adam learning rate of the adjacency classifier loss.
     max_epochs : int, default=10
         Passes over the adjacent pairs.
     batch_size : int, default=256
@@ -60,8 +69,11 @@ class AdjDEmbedder(UnitEmbedder):
     ----------
     module_ : AdjacencyNet
         The trained network (``module_.encoder`` is the embedding network).
+    discriminator_ : PriorDiscriminator
+        The prior discriminator (trained only with ``adversarial=True``).
     history_ : skorch.History
-        Per-epoch ``train_loss`` and ``train_pair_accuracy``.
+        Per-epoch ``train_loss`` and ``train_pair_accuracy`` and, when
+        adversarial, ``train_disc_loss`` and ``train_gen_loss``.
     n_features_in_ : int
         ``2 * n_events`` of the training units.
     n_events_in_ : int
@@ -73,6 +85,8 @@ class AdjDEmbedder(UnitEmbedder):
 
     See Also
     --------
+    AAdjDEmbedder : the same with ``adversarial=True``.
+    DSSMEmbedder : learns adjacency as a distance directly.
     sklearn_musemb.units.segment_notes : cut pieces into 40-note units.
 
     Examples
@@ -93,9 +107,13 @@ class AdjDEmbedder(UnitEmbedder):
         representation: str = "two_hot",
         embedding_dim: int = 32,
         n_negatives: int = 1,
+        adversarial: bool = False,
         module: type[torch.nn.Module] = AdjacencyNet,
+        discriminator: type[torch.nn.Module] = PriorDiscriminator,
         criterion: type[torch.nn.Module] = torch.nn.CrossEntropyLoss,
         optimizer: type[torch.optim.Optimizer] = torch.optim.Adam,
+        optimizer_disc: type[torch.optim.Optimizer] = torch.optim.Adam,
+        optimizer_gen: type[torch.optim.Optimizer] = torch.optim.Adam,
         lr: float = 1e-3,
         max_epochs: int = 10,
         batch_size: int = 256,
@@ -120,80 +138,48 @@ class AdjDEmbedder(UnitEmbedder):
             verbose=verbose,
             device=device,
             random_state=random_state,
-            **kwargs,
+            discriminator=discriminator,
+            optimizer_disc=optimizer_disc,
+            optimizer_gen=optimizer_gen,
+            **with_gan_lr_defaults(kwargs),
         )
         self.n_negatives = n_negatives
+        self.adversarial = adversarial
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_positive_int(self.n_negatives, "n_negatives", type(self).__name__)
+    _batch_metrics = ("pair_accuracy", *ADVERSARY_METRICS)
 
-    @property
-    def _default_callbacks(self) -> list[tuple[str, Any]]:
-        callbacks = list(super()._default_callbacks)
-        # before print_log, so the epoch table shows them
-        callbacks[-1:-1] = [
-            (
-                f"{p}_pair_accuracy",
-                PassthroughScoring(name=f"{p}_pair_accuracy", on_train=p == "train"),
-            )
-            for p in ("train", "valid")
-        ]
-        return callbacks
-
-    def _training_data(self, units: Units) -> tuple[np.ndarray, np.ndarray]:
-        first, second = units.adjacent_pairs()
-        if len(first) == 0:
-            raise ValueError(
-                f"AdjDEmbedder needs at least one pair of adjacent units to train, "
-                f"found none among n_samples={len(units)} units of "
-                f"{len(np.unique(units.piece))} piece(s); a piece must yield at "
-                "least 2 consecutive units"
-            )
-        return first.astype(np.int64), second.astype(np.int64)
-
-    def _pair_logits(
-        self, first: torch.Tensor, second: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits and targets for a batch of adjacent pairs plus random negatives."""
-        n_pairs, k = len(first), self.n_negatives
-        rng, device = self._torch_rng, first.device
-        swap = torch.rand(n_pairs, generator=rng, device=device) < 0.5
-        anchor = torch.where(swap, second, first)
-        positive = torch.where(swap, first, second)
-        negative = torch.randint(
-            len(self._events_on_device), (n_pairs * k,), generator=rng, device=device
-        )
-        emb = self.module_.embed(
-            self._encode_rows(torch.cat([anchor, positive, negative]))
-        )
-        a, p, n = emb[:n_pairs], emb[n_pairs : 2 * n_pairs], emb[2 * n_pairs :]
-        left = torch.cat([a, a.repeat_interleave(k, dim=0)])
-        right = torch.cat([p, n])
-        logits = self.module_.classifier(left, right)
-        target = torch.zeros(len(logits), dtype=torch.long, device=device)
-        target[:n_pairs] = 1
-        return logits, target
-
-    def _step(self, batch: Any, training: bool) -> dict[str, torch.Tensor]:
+    def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
         first, second = unpack_data(batch)
-        logits, target = self._pair_logits(first, second)
+        anchor, positive, negative = self._sample_rows(first, second)
+        n, k = len(anchor), self.n_negatives
+        emb = self._embed(self._encode_rows(torch.cat([anchor, positive, negative])))
+        a, p, neg = emb[:n], emb[n : 2 * n], emb[2 * n :]
+        left = torch.cat([a, a.repeat_interleave(k, dim=0)])
+        logits = self.module_.classifier(left, torch.cat([p, neg]))
+        target = torch.zeros(len(logits), dtype=torch.long, device=logits.device)
+        target[:n] = 1
         loss = self.get_loss(logits, target, training=training)
         accuracy = (logits.argmax(dim=1) == target).float().mean()
-        prefix = "train" if training else "valid"
-        self.history.record_batch(f"{prefix}_pair_accuracy", accuracy.item())
-        return {"loss": loss, "y_pred": logits}
+        self._record("pair_accuracy", accuracy, training)
+        return loss
 
-    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
-        self._set_training(True)
-        step = self._step(batch, training=True)
-        step["loss"].backward()
-        return step
 
-    def validation_step(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
-        self._set_training(False)
-        with torch.no_grad():
-            return self._step(batch, training=False)
+class AAdjDEmbedder(AdjDEmbedder):
+    """A-AdjD: :class:`AdjDEmbedder` with the N(0, I) adversary on (Bretan & Heck
+    2019, 3.2).
+
+    ``AAdjDEmbedder(**params)`` is ``AdjDEmbedder(adversarial=True, **params)``;
+    every parameter of :class:`AdjDEmbedder` applies.
+
+    Examples
+    --------
+    >>> from sklearn_musemb.embedders import AAdjDEmbedder
+    >>> AAdjDEmbedder().adversarial
+    True
+    """
+
+    def __init__(self, *, adversarial: bool = True, **kwargs: Any) -> None:
+        super().__init__(adversarial=adversarial, **kwargs)
 
 
 #: The design card's spelling; the same class.

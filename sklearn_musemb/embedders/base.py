@@ -12,8 +12,11 @@ skorch has no transformer class (skorch issue #482); :class:`UnitEmbedder` is
 - ``device="auto"`` picks CUDA when present; ``random_state`` makes two fits on CPU
   give identical embeddings; pickles of GPU-trained models load on CPU-only machines.
 
-Subclasses say how training pairs are built (:meth:`UnitEmbedder._training_data`)
-and what one optimisation step is (skorch's ``train_step_single``).
+Subclasses say what skorch iterates over (:meth:`UnitEmbedder._training_data`:
+index arrays, e.g. of adjacent pairs) and what the loss of one batch is
+(:meth:`UnitEmbedder._batch_loss`); figures other than the loss that a batch
+records (:meth:`UnitEmbedder._record`) and that are named in ``_batch_metrics``
+reach skorch's history per epoch.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring
 from skorch.dataset import Dataset
 from torch.utils.data import Subset
 
@@ -154,6 +158,11 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
 
     _abstract = True
     _unit_kind = "notes"
+    #: Per-batch figures recorded with :meth:`_record`, averaged per epoch into
+    #: ``history_`` as ``train_<name>`` (and ``valid_<name>`` with a train_split).
+    _batch_metrics: tuple[str, ...] = ()
+    #: Constructor arguments of ``module`` that ``module__*`` parameters override.
+    _module_defaults: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -352,6 +361,7 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
             "event_dim": event_dim(self.representation),
             "n_events": self.n_events_in_,
             "embedding_dim": self.embedding_dim,
+            **self._module_defaults,
             **self.get_params_for("module"),
         }
         self.module_ = self.initialized_instance(self.module, kwargs)
@@ -365,6 +375,46 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
             device=self.device,
             generator=self._torch_rng if training else None,
         )
+
+    @property
+    def _default_callbacks(self) -> list[tuple[str, Any]]:
+        callbacks = list(super()._default_callbacks)
+        # before print_log, so the epoch table shows them
+        callbacks[-1:-1] = [
+            (
+                f"{prefix}_{name}",
+                PassthroughScoring(
+                    name=f"{prefix}_{name}",
+                    lower_is_better=not name.endswith("accuracy"),
+                    on_train=prefix == "train",
+                ),
+            )
+            for name in self._batch_metrics
+            for prefix in ("train", "valid")
+        ]
+        return callbacks
+
+    def _record(self, name: str, value: torch.Tensor | float, training: bool) -> None:
+        """Record a per-batch figure named in ``_batch_metrics``."""
+        prefix = "train" if training else "valid"
+        value = value.item() if isinstance(value, torch.Tensor) else float(value)
+        self.history.record_batch(f"{prefix}_{name}", value)
+
+    def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
+        """Loss of one batch of index tensors (what :meth:`_training_data` holds)."""
+        raise NotImplementedError
+
+    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        self._set_training(True)
+        loss = self._batch_loss(batch, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": None}
+
+    def validation_step(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        self._set_training(False)
+        with torch.no_grad():
+            loss = self._batch_loss(batch, training=False)
+        return {"loss": loss, "y_pred": None}
 
     # -- fitting -----------------------------------------------------------------------
     def _training_data(self, units: Units) -> tuple[np.ndarray, np.ndarray | None]:
@@ -423,10 +473,14 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
         return self
 
     # -- embedding ---------------------------------------------------------------------
+    def _encoder(self) -> torch.nn.Module:
+        """The embedding network: ``module_.encoder``, or ``module_`` itself."""
+        return getattr(self.module_, "encoder", self.module_)
+
     def _embed(self, encoded: torch.Tensor) -> torch.Tensor:
-        """Embedding of an encoded batch; subclasses whose module has no
-        ``embed`` method override this."""
-        return self.module_.embed(encoded)
+        """Embedding of an encoded batch: ``module_.embed``, or the encoder's output."""
+        embed = getattr(self.module_, "embed", None)
+        return embed(encoded) if embed is not None else self._encoder()(encoded)
 
     def transform(self, X: Any) -> np.ndarray:
         """Embed units with the trained encoder.

@@ -24,6 +24,33 @@ TWO_HOT_DIM = N_PITCH_BINS + N_IOI_BINS  # 272
 REPRESENTATIONS = ("two_hot", "continuous")
 
 
+def two_hot_bins(events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pitch bin (0..71) and inter-onset bin (0..199) of every event.
+
+    The indices the two-hot encoding sets, also the class targets of decoders that
+    reconstruct two-hot input.
+
+    Parameters
+    ----------
+    events : torch.Tensor of int, shape (..., 2)
+        ``(pitch, inter-onset ms)`` pairs.
+
+    Returns
+    -------
+    pitch_bin, ioi_bin : torch.Tensor of int64, shape (...)
+
+    Examples
+    --------
+    >>> import torch
+    >>> [b.tolist() for b in two_hot_bins(torch.tensor([[60, 33], [100, 5000]]))]
+    [[36, 64], [3, 199]]
+    """
+    events = events.long()
+    pitch_bin = fold_pitch(events[..., 0], PITCH_LOW, PITCH_HIGH) - PITCH_LOW
+    ioi_bin = torch.clamp(events[..., 1] // IOI_BIN_MS, 0, N_IOI_BINS - 1)
+    return pitch_bin, ioi_bin
+
+
 def two_hot(events: torch.Tensor) -> torch.Tensor:
     """Two-hot encode note events: one pitch bin plus one inter-onset bin.
 
@@ -45,9 +72,7 @@ def two_hot(events: torch.Tensor) -> torch.Tensor:
     >>> x.shape, x[0, 0].nonzero().flatten().tolist()
     (torch.Size([1, 1, 272]), [36, 75])
     """
-    events = events.long()
-    pitch_bin = fold_pitch(events[..., 0], PITCH_LOW, PITCH_HIGH) - PITCH_LOW
-    ioi_bin = torch.clamp(events[..., 1] // IOI_BIN_MS, 0, N_IOI_BINS - 1)
+    pitch_bin, ioi_bin = two_hot_bins(events)
     out = torch.zeros(
         (*events.shape[:-1], TWO_HOT_DIM), dtype=torch.float32, device=events.device
     )

@@ -1,7 +1,18 @@
-"""PyTorch modules: encoders, heads and the networks the embedders train."""
+"""PyTorch modules: encoders, decoders, heads, discriminators and losses."""
 
 from .adjacency import AdjacencyNet
+from .autoencoder import AutoencoderNet
+from .decoder import EventDecoder
+from .discriminator import PriorDiscriminator
 from .encoder import EventEncoder, ResidualLinear
 from .heads import PairClassifier
 
-__all__ = ["AdjacencyNet", "EventEncoder", "PairClassifier", "ResidualLinear"]
+__all__ = [
+    "AdjacencyNet",
+    "AutoencoderNet",
+    "EventDecoder",
+    "EventEncoder",
+    "PairClassifier",
+    "PriorDiscriminator",
+    "ResidualLinear",
+]

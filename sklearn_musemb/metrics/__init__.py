@@ -1,0 +1,24 @@
+"""Evaluation metrics and scorers for unit embeddings.
+
+- :func:`adjacency_ranks` / :func:`adjacency_rank`: rank of a unit's true
+  neighbour among random candidates by embedding distance (Bretan & Heck 2019,
+  section 4.4; geometric mean, lower is better).
+- :func:`make_adjacency_rank_scorer`, :data:`adjacency_rank_scorer`: the same as a
+  greater-is-better (negated) scorer for ``GridSearchCV(scoring=...)``.
+"""
+
+from .ranking import (
+    AdjacencyRankScorer,
+    adjacency_rank,
+    adjacency_rank_scorer,
+    adjacency_ranks,
+    make_adjacency_rank_scorer,
+)
+
+__all__ = [
+    "AdjacencyRankScorer",
+    "adjacency_rank",
+    "adjacency_rank_scorer",
+    "adjacency_ranks",
+    "make_adjacency_rank_scorer",
+]

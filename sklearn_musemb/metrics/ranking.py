@@ -1,0 +1,455 @@
+"""Adjacency ranking: the primary evaluation of Bretan & Heck (2019), section 4.4.
+
+Given a reference unit and a group of ``n_candidates`` units (one unit adjacent to
+the reference, before or after it, plus ``n_candidates - 1`` random units), rank
+the group by Euclidean distance to the reference in the embedding space and report
+the rank of the adjacent unit. Repeated for every unit that has a neighbour, the
+ranks are summarised by their geometric mean (the paper's Table 2; lower is
+better, random vectors score about 38 with 100 candidates).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from sklearn.utils import check_array, check_random_state
+
+from ..units.container import Units
+from ..utils.validation import check_positive_int
+
+#: Summaries accepted by :func:`adjacency_rank` (``statistic=``).
+STATISTICS = ("geometric_mean", "median", "mean")
+
+
+def _as_generator(random_state: Any) -> np.random.Generator:
+    """A numpy Generator from an int, None, a RandomState or a Generator.
+
+    An int seeds the Generator directly; a Generator is used as it is; ``None``
+    and a RandomState (``None`` meaning numpy's global RandomState, as in
+    :func:`sklearn.utils.check_random_state`) give one seed drawn from that
+    RandomState, so ``np.random.seed`` still makes ``None`` reproducible.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        return np.random.default_rng(int(random_state))
+    legacy = check_random_state(random_state)  # ValueError for anything else
+    return np.random.default_rng(legacy.randint(0, 2**32, dtype=np.uint64))
+
+
+def _columns(units: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``piece``, ``position`` and ``variant`` of ``n`` rows (one piece if no Units)."""
+    if isinstance(units, Units):
+        if len(units) != n:
+            raise ValueError(
+                f"units has {len(units)} rows but embeddings has {n} rows; "
+                "they must describe the same units in the same order"
+            )
+        return units.piece, units.position, units.variant
+    if units is not None and hasattr(units, "__len__") and len(units) != n:
+        raise ValueError(
+            f"units has {len(units)} rows but embeddings has {n} rows; "
+            "they must describe the same units in the same order"
+        )
+    zeros = np.zeros(n, dtype=np.int64)
+    return zeros, np.arange(n, dtype=np.int64), zeros
+
+
+def _near_counts(
+    query: np.ndarray, piece: np.ndarray, position: np.ndarray
+) -> np.ndarray:
+    """For each query row, how many rows share its piece within one position."""
+    _, piece_id = np.unique(piece, return_inverse=True)
+    pos = position - position.min()
+    span = int(pos.max()) + 3  # room for position - 1 and position + 1
+    if (int(piece_id.max()) + 1) * span >= 2**62:
+        raise ValueError("unit positions are too large to compare (> 2**62)")
+    key = piece_id.astype(np.int64) * span + pos + 1
+    sorted_key = np.sort(key)
+    qkey = key[query]
+    low = np.searchsorted(sorted_key, qkey - 1, side="left")
+    high = np.searchsorted(sorted_key, qkey + 1, side="right")
+    return high - low
+
+
+def _is_near(
+    a: np.ndarray, b: np.ndarray, piece: np.ndarray, position: np.ndarray
+) -> np.ndarray:
+    """Rows ``a`` and ``b`` share a piece and are at most one position apart."""
+    return (piece[a] == piece[b]) & (np.abs(position[a] - position[b]) <= 1)
+
+
+def adjacency_ranks(
+    embeddings: Any,
+    units: Any = None,
+    *,
+    n_candidates: int = 100,
+    random_state: Any = None,
+    chunk_size: int = 1024,
+) -> np.ndarray:
+    """Rank of the true neighbour of every unit among random candidates.
+
+    For every query unit (a unit with at least one adjacent unit), the group of
+    ``n_candidates`` units made of one adjacent unit (the positive) and
+    ``n_candidates - 1`` random distractors is ranked by Euclidean distance to the
+    query in the embedding space; the rank of the positive is returned
+    (Bretan & Heck 2019, section 4.4).
+
+    Parameters
+    ----------
+    embeddings : array-like of float, shape (n_units, n_dims)
+        One embedding per unit, e.g. ``embedder.transform(units)``.
+    units : Units or None, default=None
+        The units embedded, in the same row order: adjacency comes from their
+        ``piece``, ``position`` and ``variant`` (two rows are adjacent when they
+        share piece and variant and their positions are ``p`` and ``p + 1``, see
+        :meth:`~sklearn_musemb.units.Units.adjacent_pairs`). ``None`` or any
+        object that is not a :class:`~sklearn_musemb.units.Units` (a plain array,
+        say) means the rows are ONE piece in row order: row ``i + 1`` follows row
+        ``i``. Such an object must still have ``n_units`` rows if it has a length.
+    n_candidates : int, default=100
+        Size of each ranked group: the positive plus ``n_candidates - 1``
+        distractors. At least 2.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the choice of positives and distractors. The candidates depend only
+        on the units and this seed, never on the embeddings, so two embeddings of
+        the same units are compared on the same groups when given the same int.
+    chunk_size : int, default=1024
+        Number of queries whose distances are computed at once; memory holds at
+        most ``chunk_size * (n_candidates - 1) * n_dims`` floats. The result does
+        not depend on it.
+
+    Returns
+    -------
+    ranks : ndarray of float64, shape (n_queries,)
+        Rank of the positive for every query, queries in ascending row order;
+        1 is best and ``n_candidates`` worst.
+
+    Raises
+    ------
+    ValueError
+        If ``embeddings`` is not 2-d or holds NaN or infinity, if ``units`` has
+        another number of rows, if ``n_candidates`` is not an integer >= 2 or
+        ``chunk_size`` not a positive integer, if no two units are adjacent, or if
+        some query has fewer than ``n_candidates - 1`` eligible distractors.
+
+    Notes
+    -----
+    - **Queries**: every row with at least one adjacent row. Its positive is its
+      neighbour, or one of its two neighbours (before or after) drawn at random.
+    - **Distractors** are drawn uniformly *with replacement* from the rows that are
+      not "near" the query, where near means same piece and a position at most one
+      away, in ANY variant: the query itself, its neighbours, and their transposed
+      (or otherwise augmented) copies are never distractors, as they are not
+      random units of the database. Every query needs at least
+      ``n_candidates - 1`` eligible rows.
+    - **Ties** get mid-ranks: ``rank = 1 + (#distractors strictly closer) + 0.5 *
+      (#distractors at exactly the same distance)``, so a constant (collapsed)
+      embedding scores ``(n_candidates + 1) / 2``, not 1.
+    - Sampling is vectorised: all distractors are drawn at once and only those
+      that hit a near row are redrawn, until none does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_musemb.metrics import adjacency_ranks
+    >>> line = np.arange(8.0).reshape(-1, 1)  # one piece, embedded on a line
+    >>> adjacency_ranks(line, n_candidates=5, random_state=0)
+    array([1., 1., 1., 1., 1., 1., 1., 1.])
+    >>> adjacency_ranks(np.zeros((8, 3)), n_candidates=5, random_state=0)
+    array([3., 3., 3., 3., 3., 3., 3., 3.])
+    """
+    owner = "adjacency_ranks"
+    embeddings = check_array(
+        embeddings, dtype=[np.float64, np.float32], input_name="embeddings"
+    )
+    n = embeddings.shape[0]
+    n_candidates = check_positive_int(n_candidates, "n_candidates", owner)
+    if n_candidates < 2:
+        raise ValueError(
+            f"{owner}: n_candidates must be at least 2 (the neighbour plus one "
+            f"distractor), got {n_candidates}"
+        )
+    chunk_size = check_positive_int(chunk_size, "chunk_size", owner)
+    piece, position, variant = _columns(units, n)
+    if isinstance(units, Units):
+        first, second = units.adjacent_pairs()
+    else:
+        first, second = np.arange(n - 1), np.arange(1, n)
+    if first.size == 0:
+        raise ValueError(
+            f"{owner}: found no adjacent pair among {n} units of "
+            f"{len(np.unique(piece))} pieces; adjacency needs two units of one "
+            "piece and variant at consecutive positions"
+        )
+
+    # Queries and their neighbours, grouped by query in ascending row order.
+    rows = np.concatenate([first, second])
+    neighbours = np.concatenate([second, first])
+    order = np.lexsort((neighbours, rows))
+    rows, neighbours = rows[order], neighbours[order]
+    queries, starts, counts = np.unique(rows, return_index=True, return_counts=True)
+
+    n_distractors = n_candidates - 1
+    pool = n - _near_counts(queries, piece, position)
+    short = np.flatnonzero(pool < n_distractors)
+    if short.size:
+        worst = short[np.argmin(pool[short])]
+        q = queries[worst]
+        raise ValueError(
+            f"{owner}: n_candidates={n_candidates} needs {n_distractors} eligible "
+            f"distractors per query, but {short.size} of {queries.size} queries "
+            f"have fewer (row {q}, piece {piece[q]}, position {position[q]} has "
+            f"only {pool[worst]} of {n} units, as units of the same piece within "
+            "one position are excluded); use fewer candidates or more units"
+        )
+
+    rng = _as_generator(random_state)
+    positives = neighbours[starts + rng.integers(0, counts)]
+    distractors = rng.integers(0, n, size=(queries.size, n_distractors))
+    hit = _is_near(queries[:, None], distractors, piece, position)
+    while True:
+        q_idx, d_idx = np.nonzero(hit)
+        if q_idx.size == 0:
+            break
+        redraw = rng.integers(0, n, size=q_idx.size)
+        distractors[q_idx, d_idx] = redraw
+        hit[q_idx, d_idx] = _is_near(queries[q_idx], redraw, piece, position)
+
+    ranks = np.empty(queries.size, dtype=np.float64)
+    for start in range(0, queries.size, chunk_size):
+        stop = min(start + chunk_size, queries.size)
+        ref = embeddings[queries[start:stop]]
+        diff = embeddings[positives[start:stop]] - ref
+        d_pos = np.einsum("qd,qd->q", diff, diff)
+        diff = embeddings[distractors[start:stop]] - ref[:, None, :]
+        d_dis = np.einsum("qkd,qkd->qk", diff, diff)
+        closer = np.count_nonzero(d_dis < d_pos[:, None], axis=1)
+        tied = np.count_nonzero(d_dis == d_pos[:, None], axis=1)
+        ranks[start:stop] = 1.0 + closer + 0.5 * tied
+    return ranks
+
+
+def _check_statistic(statistic: Any) -> str:
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
+    return statistic
+
+
+def adjacency_rank(
+    embeddings: Any,
+    units: Any = None,
+    *,
+    n_candidates: int = 100,
+    statistic: str = "geometric_mean",
+    random_state: Any = None,
+) -> float:
+    """Summary (geometric mean by default) of :func:`adjacency_ranks`.
+
+    Lower is better: 1 means the true neighbour is always the closest candidate;
+    a random embedding scores about 38 with 100 candidates (geometric mean), a
+    constant one exactly ``(n_candidates + 1) / 2``.
+
+    Parameters
+    ----------
+    embeddings : array-like of float, shape (n_units, n_dims)
+        One embedding per unit.
+    units : Units or None, default=None
+        The units embedded (see :func:`adjacency_ranks`); ``None`` or a non-Units
+        object means one piece in row order.
+    n_candidates : int, default=100
+        Size of each ranked group (positive plus distractors), at least 2.
+    statistic : {"geometric_mean", "median", "mean"}, default="geometric_mean"
+        How the ranks are summarised; Bretan & Heck (2019) report the geometric
+        mean.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the candidate groups (see :func:`adjacency_ranks`).
+
+    Returns
+    -------
+    float
+        The summarised rank, between 1 and ``n_candidates``.
+
+    Raises
+    ------
+    ValueError
+        If ``statistic`` is unknown, or for any reason listed in
+        :func:`adjacency_ranks`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_musemb.metrics import adjacency_rank
+    >>> adjacency_rank(np.arange(8.0).reshape(-1, 1), n_candidates=5, random_state=0)
+    1.0
+    >>> adjacency_rank(np.zeros((8, 2)), n_candidates=5, statistic="median")
+    3.0
+    """
+    statistic = _check_statistic(statistic)
+    ranks = adjacency_ranks(
+        embeddings, units, n_candidates=n_candidates, random_state=random_state
+    )
+    if statistic == "geometric_mean":
+        return float(np.exp(np.mean(np.log(ranks))))
+    if statistic == "median":
+        return float(np.median(ranks))
+    return float(np.mean(ranks))
+
+
+class AdjacencyRankScorer:
+    """Scorer for model selection by adjacency rank: ``scorer(estimator, X)``.
+
+    Calls ``estimator.transform(X)`` and returns the NEGATED
+    :func:`adjacency_rank` of the embeddings, with ``X`` (usually
+    :class:`~sklearn_musemb.units.Units`) giving the adjacency. scikit-learn
+    maximises scores, so, as with ``"neg_mean_squared_error"``, the score is
+    ``_sign * _score_func(...)`` with ``_sign = -1``: greater is better, and
+    ``-score`` is the rank. Build it with :func:`make_adjacency_rank_scorer`.
+
+    Parameters
+    ----------
+    n_candidates : int, default=100
+        Size of each ranked group, at least 2.
+    statistic : {"geometric_mean", "median", "mean"}, default="geometric_mean"
+        How the ranks are summarised.
+    random_state : int, RandomState, Generator or None, default=0
+        Seeds the candidate groups. An int (the default) gives every call the
+        same groups for the same ``X``, so all parameter settings of a grid
+        search are ranked on the same candidates; a RandomState or Generator is
+        consumed, giving new groups at every call.
+
+    Attributes
+    ----------
+    n_candidates, statistic, random_state
+        The parameters.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklearn_musemb.metrics import make_adjacency_rank_scorer
+    >>> scorer = make_adjacency_rank_scorer(n_candidates=5)
+    >>> scorer
+    make_adjacency_rank_scorer(n_candidates=5, statistic='geometric_mean', random_state=0)
+    >>> identity = FunctionTransformer().fit(np.zeros((1, 1)))
+    >>> scorer(identity, np.arange(8.0).reshape(-1, 1))
+    -1.0
+    """  # noqa: E501
+
+    def __init__(
+        self,
+        n_candidates: int = 100,
+        statistic: str = "geometric_mean",
+        random_state: Any = 0,
+    ) -> None:
+        n_candidates = check_positive_int(
+            n_candidates, "n_candidates", "make_adjacency_rank_scorer"
+        )
+        if n_candidates < 2:
+            raise ValueError(
+                "make_adjacency_rank_scorer: n_candidates must be at least 2, "
+                f"got {n_candidates}"
+            )
+        self.n_candidates = n_candidates
+        self.statistic = _check_statistic(statistic)
+        self.random_state = random_state
+        self._score_func = adjacency_rank
+        self._sign = -1
+
+    @property
+    def _kwargs(self) -> dict[str, Any]:
+        return {
+            "n_candidates": self.n_candidates,
+            "statistic": self.statistic,
+            "random_state": self.random_state,
+        }
+
+    def __call__(self, estimator: Any, X: Any, y: Any = None, **kwargs: Any) -> float:
+        """Negated adjacency rank of ``estimator.transform(X)``.
+
+        Parameters
+        ----------
+        estimator : object
+            A fitted estimator with a ``transform`` method returning one
+            embedding row per unit.
+        X : Units or array-like
+            The units to embed; their piece, position and variant give the
+            adjacency (a non-Units ``X`` is one piece in row order).
+        y : ignored
+            Accepted for the scorer protocol.
+        **kwargs : dict
+            Ignored (metadata such as ``sample_weight`` is not used).
+
+        Returns
+        -------
+        float
+            ``-adjacency_rank(estimator.transform(X), X, ...)``; greater is better.
+
+        Raises
+        ------
+        TypeError
+            If ``estimator`` has no ``transform`` method.
+        """
+        transform = getattr(estimator, "transform", None)
+        if not callable(transform):
+            raise TypeError(
+                "the adjacency-rank scorer needs an estimator with a transform "
+                f"method, got {type(estimator).__name__} which has none"
+            )
+        embeddings = transform(X)
+        return self._sign * self._score_func(embeddings, X, **self._kwargs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{key}={value!r}" for key, value in self._kwargs.items())
+        return f"make_adjacency_rank_scorer({args})"
+
+
+def make_adjacency_rank_scorer(
+    *,
+    n_candidates: int = 100,
+    statistic: str = "geometric_mean",
+    random_state: Any = 0,
+) -> AdjacencyRankScorer:
+    """A greater-is-better scorer for ``GridSearchCV(scoring=...)``.
+
+    The scorer returns the NEGATED adjacency rank (``-adjacency_rank``) of
+    ``estimator.transform(X)``, following scikit-learn's convention for losses
+    (``"neg_mean_squared_error"``): higher scores are better.
+
+    Parameters
+    ----------
+    n_candidates : int, default=100
+        Size of each ranked group, at least 2. Every test fold needs more than
+        ``n_candidates`` units outside each query's piece neighbourhood.
+    statistic : {"geometric_mean", "median", "mean"}, default="geometric_mean"
+        How the ranks are summarised.
+    random_state : int, RandomState, Generator or None, default=0
+        Seeds the candidate groups. The fixed default makes every parameter
+        setting of a search be scored on the same groups.
+
+    Returns
+    -------
+    AdjacencyRankScorer
+        Callable as ``scorer(estimator, X, y=None)``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_candidates`` is not an integer >= 2 or ``statistic`` is unknown.
+
+    Examples
+    --------
+    >>> from sklearn_musemb.metrics import make_adjacency_rank_scorer
+    >>> scorer = make_adjacency_rank_scorer(n_candidates=50, statistic="median")
+    >>> scorer._sign
+    -1
+    """
+    return AdjacencyRankScorer(
+        n_candidates=n_candidates, statistic=statistic, random_state=random_state
+    )
+
+
+#: Ready scorer: negated geometric-mean rank among 100 candidates, seed 0.
+adjacency_rank_scorer = make_adjacency_rank_scorer()
