@@ -11,17 +11,9 @@ from skorch.dataset import unpack_data
 from ..nn import AutoencoderNet, PriorDiscriminator
 from ..nn.losses import ReconstructionLoss, kl_to_standard_normal
 from ..units.container import Units
+from ..utils.validation import check_finite_number
 from .adversarial import ADVERSARY_METRICS, PriorAdversaryMixin, with_gan_lr_defaults
 from .base import UnitEmbedder
-
-_SHARED_PARAMS_DOC = """\
-    representation : {"two_hot", "continuous"}, default="two_hot"
-        Input encoding and what the decoder reconstructs: the 72 pitch and 200
-        interval bins of every event (two categorical cross-entropies) for
-        two-hot, the standardised ``(pitch, interval)`` pairs (squared error) for
-        continuous.
-    embedding_dim : int, default=32
-        Size of the embedding."""
 
 
 class AutoencoderEmbedder(UnitEmbedder):
@@ -62,7 +54,13 @@ class VAEEmbedder(AutoencoderEmbedder):
 
     Parameters
     ----------
-""" + _SHARED_PARAMS_DOC + """
+    representation : {"two_hot", "continuous"}, default="two_hot"
+        Input encoding and what the decoder reconstructs: the 72 pitch and 200
+        interval bins of every event (two categorical cross-entropies) for
+        two-hot, the standardised ``(pitch, interval)`` pairs (squared error) for
+        continuous.
+    embedding_dim : int, default=32
+        Size of the embedding.
     kl_weight : float, default=1.0
         Weight of the KL term (beta of a beta-VAE); 0 gives a plain autoencoder
         with noisy codes.
@@ -157,11 +155,7 @@ class VAEEmbedder(AutoencoderEmbedder):
 
     def _check_params(self) -> None:
         super()._check_params()
-        weight = self.kl_weight
-        if not (isinstance(weight, int | float) and 0 <= weight < np.inf):
-            raise ValueError(
-                f"VAEEmbedder: kl_weight must be a non-negative number, got {weight!r}"
-            )
+        check_finite_number(self.kl_weight, "kl_weight", type(self).__name__)
 
     def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
         rows, _ = unpack_data(batch)
@@ -195,7 +189,13 @@ class AAEEmbedder(PriorAdversaryMixin, AutoencoderEmbedder):
 
     Parameters
     ----------
-""" + _SHARED_PARAMS_DOC + """
+    representation : {"two_hot", "continuous"}, default="two_hot"
+        Input encoding and what the decoder reconstructs: the 72 pitch and 200
+        interval bins of every event (two categorical cross-entropies) for
+        two-hot, the standardised ``(pitch, interval)`` pairs (squared error) for
+        continuous.
+    embedding_dim : int, default=32
+        Size of the embedding.
     adversarial : bool, default=True
         Train the discriminator and the generator steps; False gives a plain
         autoencoder.

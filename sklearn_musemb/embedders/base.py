@@ -247,6 +247,14 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
         finally:
             vars(self)["device"] = requested
 
+    def set_params(self, **params: Any) -> UnitEmbedder:
+        # On a fitted net skorch re-initialises the module (and moves it to
+        # ``self.device``) inside set_params, so "auto" must be resolved there too.
+        if "device" in params or not getattr(self, "initialized_", False):
+            return super().set_params(**params)
+        with self._on_resolved_device():
+            return super().set_params(**params)
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         requested = state.get("device")
         if isinstance(requested, str) and requested == "auto":

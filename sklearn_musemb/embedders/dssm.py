@@ -9,6 +9,7 @@ from skorch.dataset import unpack_data
 
 from ..nn import EventEncoder, PriorDiscriminator
 from ..nn.losses import dssm_logits
+from ..utils.validation import check_finite_number
 from .adversarial import ADVERSARY_METRICS, PriorAdversaryMixin, with_gan_lr_defaults
 from .pairs import AdjacentPairEmbedder
 
@@ -158,12 +159,9 @@ class DSSMEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
 
     def _check_params(self) -> None:
         super()._check_params()
-        scale = self.similarity_scale
-        if not (isinstance(scale, int | float) and scale > 0):
-            raise ValueError(
-                f"DSSMEmbedder: similarity_scale must be a positive number, got "
-                f"{scale!r}"
-            )
+        check_finite_number(
+            self.similarity_scale, "similarity_scale", type(self).__name__, strict=True
+        )
 
     def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
         first, second = unpack_data(batch)
