@@ -1,12 +1,18 @@
-"""Shared test fixtures: small MIDI files written on the fly; the piano-midi corpus."""
+"""Shared test helpers: small MIDI files written on the fly, note-table comparison,
+and the piano-midi corpus."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from sklearn_musemb.io import NoteTable
 
 #: Where the piano-midi corpus lives: ``../shared/data/piano-midi`` from the repo.
 PIANO_MIDI_ROOT = (
@@ -90,6 +96,28 @@ def _track(events: list[tuple[int, object]]) -> object:
         track.append(message.copy(time=tick - last))
         last = tick
     return track
+
+
+def assert_tables_equal(a: NoteTable, b: NoteTable, *, rtol: float = 0.0) -> None:
+    """Assert two :class:`NoteTable` objects hold the same data, ignoring ``source``.
+
+    Compares ``ticks_per_beat`` and every field of ``notes``, ``tempos``,
+    ``time_signatures`` and ``key_signatures`` (floats to ``rtol``; the dtypes are
+    fixed by ``NoteTable`` itself).
+    """
+    assert a.ticks_per_beat == b.ticks_per_beat
+    for name in ("notes", "tempos", "time_signatures", "key_signatures"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert len(x) == len(y), name
+        for field in x.dtype.names:
+            if x.dtype[field].kind == "f":
+                np.testing.assert_allclose(
+                    x[field], y[field], rtol=rtol, err_msg=f"{name}.{field}"
+                )
+            else:
+                np.testing.assert_array_equal(
+                    x[field], y[field], err_msg=f"{name}.{field}"
+                )
 
 
 #: The reference piece of the reader tests (480 ticks per beat). Tempo 120 qpm,

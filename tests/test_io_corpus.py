@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 import warnings
 
 import numpy as np
 import pytest
+from conftest import assert_tables_equal
 
 from sklearn_musemb.io import music21_corpus
 from sklearn_musemb.io.corpus import load_midi_corpus
@@ -59,7 +61,8 @@ def test_metadata_rows_in_order_with_case_insensitive_paths(small_corpus):
     assert data.piece_ids.dtype == np.int64 and data.piece_ids.tolist() == [0, 1, 2]
     assert [len(p) for p in data.pieces] == [2, 3, 1]
     assert data.pieces[1].source == str(small_corpus / "midis" / "Mozart" / "K331.mid")
-    assert "3 pieces" in data.DESCR
+    assert "\n3 pieces, 6 notes, 2 labels: Bach (2), Mozart (1).\n" in data.DESCR
+    assert "2 files skipped" in data.DESCR
 
 
 def test_skipped_rows_name_the_file_and_reason(small_corpus):
@@ -68,7 +71,7 @@ def test_skipped_rows_name_the_file_and_reason(small_corpus):
     broken = str(small_corpus / "midis" / "Mozart" / "broken.mid")
     gone = str(small_corpus / "midis" / "Bach" / "gone.mid")
     assert set(skipped) == {broken, gone}
-    assert "corrupt" in skipped[broken] or "truncated" in skipped[broken]
+    assert skipped[broken] == "truncated MIDI header (12 bytes)"
     assert skipped[gone].startswith("file not found (metadata.csv line 6)")
 
 
@@ -80,7 +83,9 @@ def test_errors_raise(small_corpus):
     csv_path.write_text(
         csv_path.read_text().replace("Bach,Gone,1725,midis/Bach/gone.mid,baroque\n", "")
     )
-    with pytest.raises(MidiReadError, match=r"broken\.mid: (corrupt|truncated)"):
+    with pytest.raises(
+        MidiReadError, match=r"broken\.mid: truncated MIDI header \(12 bytes\)$"
+    ):
         load_midi_corpus(small_corpus, errors="raise")
 
 
@@ -125,16 +130,15 @@ def test_parallel_equals_serial(small_corpus):
     # package); the objects that cross a process boundary are pickled here.
     with parallel_config(backend="threading"):
         parallel = load_quietly(small_corpus, n_jobs=2)
-    errors = [MidiReadError(p, r) for p, r in serial.skipped]
-    assert pickle.loads(pickle.dumps(errors))[0].reason == serial.skipped[0][1]
     piece = pickle.loads(pickle.dumps(serial.pieces[0]))
-    np.testing.assert_array_equal(piece.notes, serial.pieces[0].notes)
+    assert_tables_equal(piece, serial.pieces[0])
+    assert piece.source == serial.pieces[0].source
     assert parallel.skipped == serial.skipped
     assert parallel.titles == serial.titles and parallel.paths == serial.paths
+    assert len(parallel.pieces) == len(serial.pieces) == 3
     for a, b in zip(serial.pieces, parallel.pieces):
         assert a.source == b.source
-        np.testing.assert_array_equal(a.notes, b.notes)
-        np.testing.assert_array_equal(a.tempos, b.tempos)
+        assert_tables_equal(a, b)
 
 
 def test_folder_mode_labels_by_parent_folder(small_corpus):
@@ -185,8 +189,9 @@ def test_music21_loads_then_hits_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(music21_corpus, "_convert", no_conversion)
     second = load_music21_corpus("bach", max_pieces_per_composer=3, cache_dir=tmp_path)
     assert second.titles == first.titles and second.paths == first.paths
+    assert len(second.pieces) == len(first.pieces) == 3
     for a, b in zip(first.pieces, second.pieces):
-        np.testing.assert_array_equal(a.notes, b.notes)
+        assert_tables_equal(a, b)
         assert a.source == b.source
 
 
@@ -220,8 +225,20 @@ def test_music21_bad_arguments(tmp_path):
         )
     with pytest.raises(ValueError, match="errors must be"):
         load_music21_corpus("bach", errors="warn", cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="max_pieces_per_composer"):
-        load_music21_corpus("bach", max_pieces_per_composer=0, cache_dir=tmp_path)
+
+
+@pytest.mark.parametrize("bad", [2.7, "3", True, 0])
+def test_music21_max_pieces_must_be_a_positive_integer(tmp_path, monkeypatch, bad):
+    # Checked before music21's corpus is looked at.
+    monkeypatch.setattr(
+        music21_corpus, "_composer_files", lambda *a: pytest.fail("corpus listed")
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"^load_music21_corpus: max_pieces_per_composer must be a positive "
+        rf"integer, got {re.escape(repr(bad))}$",
+    ):
+        load_music21_corpus("bach", max_pieces_per_composer=bad, cache_dir=tmp_path)
 
 
 def test_music21_cache_folder_default_and_env(monkeypatch, tmp_path):

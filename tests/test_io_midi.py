@@ -9,16 +9,10 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import KNOWN_TRACKS, midi_bytes, tick_seconds
+from conftest import KNOWN_TRACKS, assert_tables_equal, midi_bytes, tick_seconds
 
 from sklearn_musemb.io.midi import MidiReadError, read_midi
-from sklearn_musemb.io.notes import (
-    KEY_SIGNATURE_DTYPE,
-    NOTE_DTYPE,
-    TEMPO_DTYPE,
-    TIME_SIGNATURE_DTYPE,
-    NoteTable,
-)
+from sklearn_musemb.io.notes import NOTE_DTYPE, TEMPO_DTYPE, NoteTable
 
 # The known piece's notes in the expected order: (onset_tick, offset_tick, pitch,
 # velocity, program, is_drum, track); tracks with notes: piano 0, strings 1, drums 2.
@@ -43,26 +37,11 @@ INT_FIELDS = (
 )
 
 
-def assert_tables_equal(a: NoteTable, b: NoteTable, *, rtol: float = 0.0) -> None:
-    """Same notes, tempos and signatures (floats to ``rtol``), ignoring ``source``."""
-    assert a.ticks_per_beat == b.ticks_per_beat
-    for name in ("notes", "tempos", "time_signatures", "key_signatures"):
-        x, y = getattr(a, name), getattr(b, name)
-        assert x.dtype == y.dtype and len(x) == len(y), name
-        for field in x.dtype.names:
-            if x.dtype[field].kind == "f":
-                np.testing.assert_allclose(x[field], y[field], rtol=rtol, err_msg=field)
-            else:
-                np.testing.assert_array_equal(x[field], y[field], err_msg=field)
-
-
 # ----------------------------------------------------------------- the known piece
 
 
 def test_known_piece_notes(known_midi):
     table = read_midi(known_midi)
-    assert isinstance(table, NoteTable)
-    assert table.notes.dtype == NOTE_DTYPE
     got = table.notes[list(INT_FIELDS)].tolist()
     assert got == EXPECTED
     expected_onsets = [tick_seconds(row[0]) for row in EXPECTED]
@@ -74,23 +53,49 @@ def test_known_piece_notes(known_midi):
     np.testing.assert_array_equal(table.onset_beat, [r[0] / 480 for r in EXPECTED])
 
 
-def test_known_piece_sorted_by_onset_then_pitch(known_midi):
-    notes = read_midi(known_midi).notes
-    keys = list(zip(notes["onset_tick"].tolist(), notes["pitch"].tolist()))
-    assert keys == sorted(keys)
+def _save(midi: object) -> bytes:
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_ties_on_onset_and_pitch_sort_by_track_then_offset():
+    import mido
+
+    midi = mido.MidiFile(type=1, ticks_per_beat=480)
+    # Track 0: two overlapping note-60s from tick 0, paired first in, first out
+    # (offsets 100 and 200). Track 1: the same onset and pitch, an earlier offset.
+    first = mido.MidiTrack(
+        [
+            mido.Message("note_on", note=60, velocity=90, time=0),
+            mido.Message("note_on", note=60, velocity=80, time=0),
+            mido.Message("note_off", note=60, velocity=0, time=100),
+            mido.Message("note_off", note=60, velocity=0, time=100),
+        ]
+    )
+    second = mido.MidiTrack(
+        [
+            mido.Message("note_on", note=60, velocity=70, time=0),
+            mido.Message("note_off", note=60, velocity=0, time=50),
+        ]
+    )
+    midi.tracks.extend([first, second])
+    notes = read_midi(_save(midi)).notes
+    assert notes[["onset_tick", "offset_tick", "track"]].tolist() == [
+        (0, 100, 0),
+        (0, 200, 0),
+        (0, 50, 1),
+    ]
 
 
 def test_known_piece_tempo_map(known_midi):
     tempos = read_midi(known_midi).tempos
-    assert tempos.dtype == TEMPO_DTYPE
     assert tempos.tolist() == [(0, 0.0, 120.0), (1920, 2.0, 60.0)]
 
 
 def test_known_piece_signatures(known_midi):
     table = read_midi(known_midi)
-    assert table.time_signatures.dtype == TIME_SIGNATURE_DTYPE
     assert table.time_signatures.tolist() == [(0, 0.0, 4, 4), (1920, 2.0, 3, 4)]
-    assert table.key_signatures.dtype == KEY_SIGNATURE_DTYPE
     # D major: 2 sharps, major; B minor: 2 sharps, minor; 3360 ticks = 5.0 s.
     assert table.key_signatures.tolist() == [(0, 0.0, 2, 0), (3360, 5.0, 2, 1)]
 
@@ -170,6 +175,19 @@ def test_rejects_other_types():
         read_midi(12)
 
 
+def test_note_table_checks_its_arrays_and_resolution():
+    with pytest.raises(TypeError, match="NoteTable.notes must be a structured array"):
+        NoteTable(np.zeros(2))
+    notes = np.zeros(2, dtype=NOTE_DTYPE)
+    with pytest.raises(TypeError, match="NoteTable.tempos must be a structured array"):
+        NoteTable(notes, tempos=np.zeros(1, dtype=NOTE_DTYPE))
+    with pytest.raises(ValueError, match="ticks_per_beat must be a positive integer"):
+        NoteTable(notes, ticks_per_beat=0)
+    with pytest.raises(ValueError, match="ticks_per_beat must be a positive integer"):
+        NoteTable(notes, ticks_per_beat=2.7)
+    assert NoteTable(notes, tempos=np.zeros(1, dtype=TEMPO_DTYPE)).ticks_per_beat == 480
+
+
 # ---------------------------------------------------------------- valid edge cases
 
 
@@ -177,13 +195,13 @@ def test_drum_only_file_is_valid():
     data = midi_bytes([{"channel": 9, "notes": [(0, 60, 36, 100), (120, 180, 42, 90)]}])
     table = read_midi(data)
     assert len(table) == 2 and table.notes["is_drum"].all()
-    assert (~table.notes["is_drum"]).sum() == 0
+    assert table.notes[["pitch", "track"]].tolist() == [(36, 0), (42, 0)]
 
 
 def test_file_without_notes_is_valid():
     data = midi_bytes([], meta=[(0, "set_tempo", {"tempo": 400_000})])
     table = read_midi(data)
-    assert len(table) == 0 and table.notes.dtype == NOTE_DTYPE
+    assert len(table) == 0
     assert table.duration == 0.0
     assert table.tempos.tolist() == [(0, 0.0, 150.0)]
 
@@ -230,15 +248,26 @@ def test_overlapping_same_pitch_notes_pair_first_in_first_out():
     for delta, velocity in ((0, 90), (100, 80), (100, 0), (100, 0)):
         track.append(mido.Message("note_on", note=60, velocity=velocity, time=delta))
     midi.tracks.append(track)
-    buffer = io.BytesIO()
-    midi.save(file=buffer)
-    notes = read_midi(buffer.getvalue()).notes
+    notes = read_midi(_save(midi)).notes
     assert notes[["onset_tick", "offset_tick"]].tolist() == [(0, 200), (100, 300)]
 
 
 def test_notes_split_by_channel_within_one_track():
-    data = midi_bytes([{"channel": 0, "notes": [(0, 10, 60, 80)]}], midi_type=0)
-    assert read_midi(data).notes["track"].tolist() == [0]
+    import mido
+
+    midi = mido.MidiFile(type=0, ticks_per_beat=480)
+    track = mido.MidiTrack(
+        [
+            mido.Message("program_change", channel=1, program=48, time=0),
+            mido.Message("note_on", channel=0, note=60, velocity=80, time=0),
+            mido.Message("note_on", channel=1, note=67, velocity=80, time=0),
+            mido.Message("note_off", channel=0, note=60, velocity=0, time=480),
+            mido.Message("note_off", channel=1, note=67, velocity=0, time=0),
+        ]
+    )
+    midi.tracks.append(track)
+    notes = read_midi(_save(midi)).notes
+    assert notes[["track", "program"]].tolist() == [(0, 0), (1, 48)]
 
 
 # -------------------------------------------------------------------- bad inputs

@@ -108,8 +108,7 @@ def load_midi_corpus(
     >>> len(data.pieces), data.labels[:2]  # doctest: +SKIP
     (337, array(['Albeniz', 'Albeniz'], dtype='<U12'))
     """
-    if errors not in _ERRORS_OPTIONS:
-        raise ValueError(f"errors must be one of {_ERRORS_OPTIONS}, got {errors!r}")
+    _check_errors(errors)
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus root {str(root)!r} is not a folder")
@@ -143,7 +142,25 @@ def load_midi_corpus(
             pieces.append(result)
 
     _report_skipped(skipped, len(entries), verbose)
-    return _make_bunch(root, metadata, kept, pieces, skipped)
+    source = (
+        f"metadata file {metadata}" if metadata is not None else "one folder per label"
+    )
+    return _make_bunch(
+        pieces=pieces,
+        labels=[e.label for e in kept],
+        titles=[e.title for e in kept],
+        years=[e.year for e in kept],
+        paths=[e.path.resolve() for e in kept],
+        skipped=skipped,
+        origin=f"MIDI corpus loaded from {root} ({source}).",
+        details=f"{len(skipped)} files skipped (see 'skipped').",
+    )
+
+
+def _check_errors(errors: str) -> None:
+    """Refuse an ``errors`` option other than "skip" or "raise" (both loaders)."""
+    if errors not in _ERRORS_OPTIONS:
+        raise ValueError(f"errors must be one of {_ERRORS_OPTIONS}, got {errors!r}")
 
 
 # ------------------------------------------------------------------ finding files
@@ -300,40 +317,35 @@ def _report_skipped(
 
 
 def _make_bunch(
-    root: Path,
-    metadata: str | os.PathLike | None,
-    entries: list[_Entry],
+    *,
     pieces: list[NoteTable],
+    labels: list[str],
+    titles: list[str],
+    years: list[float],
+    paths: list[Path],
     skipped: list[tuple[str, str]],
+    origin: str,
+    details: str,
 ) -> Bunch:
-    labels = np.array([e.label for e in entries], dtype=str)
+    """The result of both loaders, one entry per kept piece.
+
+    ``DESCR`` is ``origin``, a line counting pieces, notes and labels (labels in
+    sorted order), then ``details``.
+    """
+    labels_array = np.array(labels, dtype=str)
+    counts = Counter(labels_array.tolist())
+    per_label = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items()))
+    summary = (
+        f"{len(pieces)} pieces, {sum(len(p) for p in pieces)} notes, "
+        f"{len(counts)} labels: {per_label or '-'}."
+    )
     return Bunch(
         pieces=pieces,
-        labels=labels,
-        titles=[e.title for e in entries],
-        years=np.array([e.year for e in entries], dtype=np.float64),
-        paths=[e.path.resolve() for e in entries],
+        labels=labels_array,
+        titles=titles,
+        years=np.array(years, dtype=np.float64),
+        paths=paths,
         piece_ids=np.arange(len(pieces), dtype=np.int64),
         skipped=skipped,
-        DESCR=_describe(root, metadata, labels, pieces, skipped),
-    )
-
-
-def _describe(
-    root: Path,
-    metadata: str | os.PathLike | None,
-    labels: np.ndarray,
-    pieces: list[NoteTable],
-    skipped: list[tuple[str, str]],
-) -> str:
-    source = (
-        f"metadata file {metadata}" if metadata is not None else "one folder per label"
-    )
-    counts = Counter(labels.tolist())
-    per_label = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items()))
-    return (
-        f"MIDI corpus loaded from {root} ({source}).\n"
-        f"{len(pieces)} pieces, {sum(len(p) for p in pieces)} notes, "
-        f"{len(counts)} labels: {per_label or '-'}.\n"
-        f"{len(skipped)} files skipped (see 'skipped').\n"
+        DESCR=f"{origin}\n{summary}\n{details}\n",
     )

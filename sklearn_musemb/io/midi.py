@@ -16,6 +16,7 @@ from .notes import (
     TEMPO_DTYPE,
     TIME_SIGNATURE_DTYPE,
     NoteTable,
+    last_per_tick,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -271,31 +272,22 @@ def _sorted_fields(events: Any, *fields: str) -> tuple[np.ndarray, list[np.ndarr
 
 
 def _build_notes(**columns: np.ndarray) -> np.ndarray:
-    """Structured note array sorted by onset tick, pitch, track, offset tick."""
-    order = _note_order(
-        columns["onset_tick"],
-        columns["pitch"],
-        columns["track"],
-        columns["offset_tick"],
+    """Structured note array sorted by onset tick, pitch, track, offset tick.
+
+    The sort is stable: notes equal on all four keys keep their input order.
+    """
+    order = np.lexsort(
+        (
+            columns["offset_tick"],
+            columns["track"],
+            columns["pitch"],
+            columns["onset_tick"],
+        )
     )
     notes = np.empty(len(order), dtype=NOTE_DTYPE)
     for key, values in columns.items():
         notes[key] = values[order]
     return notes
-
-
-def _note_order(
-    onset: np.ndarray, pitch: np.ndarray, track: np.ndarray, offset: np.ndarray
-) -> np.ndarray:
-    # One packed int64 key sorts ~3x faster than a 4-key lexsort; the lexsort is
-    # only needed when two notes share onset, pitch and track, or ticks are huge.
-    if len(onset) and 0 <= onset.min() and onset.max() < 2**40:
-        key = (onset << 23) | (pitch.astype(np.int64) << 16) | track.astype(np.int64)
-        order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
-        if not np.any(sorted_key[1:] == sorted_key[:-1]):
-            return order
-    return np.lexsort((offset, track, pitch, onset))
 
 
 def _events(
@@ -334,13 +326,11 @@ class _TempoMap:
     @classmethod
     def normalised(cls, ticks: np.ndarray, qpm: np.ndarray, tpq: int) -> _TempoMap:
         """Start at tick 0 (default 120 qpm), last event per tick, no repeats."""
-        ticks = np.asarray(ticks, dtype=np.int64)
-        qpm = np.asarray(qpm, dtype=np.float64)
-        if len(ticks) == 0 or ticks[0] > 0:
-            ticks = np.concatenate([[0], ticks])
-            qpm = np.concatenate([[6e7 / DEFAULT_MSPQ], qpm])
-        last_at_tick = np.concatenate([ticks[1:] != ticks[:-1], [True]])
-        ticks, qpm = ticks[last_at_tick], qpm[last_at_tick]
+        ticks, qpm = last_per_tick(
+            np.asarray(ticks, dtype=np.int64),
+            np.asarray(qpm, dtype=np.float64),
+            6e7 / DEFAULT_MSPQ,
+        )
         changes = np.concatenate([[True], qpm[1:] != qpm[:-1]])
         return cls(ticks[changes], qpm[changes], tpq)
 

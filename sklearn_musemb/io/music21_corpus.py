@@ -10,14 +10,13 @@ import re
 import sys
 import tempfile
 import warnings
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 from sklearn.utils import Bunch
 
-from .corpus import _report_skipped
+from ..utils.validation import check_positive_int
+from .corpus import _check_errors, _make_bunch, _report_skipped
 from .midi import MidiReadError, read_midi
 from .notes import NoteTable
 
@@ -31,7 +30,6 @@ CACHE_ENV = "SKLEARN_MUSEMB_CACHE"
 # they analyse; they are chord labels, not the music, so they are not loaded.
 _EXCLUDED_SUFFIXES = (".rntxt",)
 _PREFERRED_SUFFIXES = (".mxl", ".musicxml", ".xml")
-_ERRORS_OPTIONS = ("skip", "raise")
 
 
 def load_music21_corpus(
@@ -92,7 +90,7 @@ def load_music21_corpus(
     ValueError
         When a composer has no scores in the corpus (the message names it),
         ``errors`` is not "skip" or "raise", or ``max_pieces_per_composer``
-        is not positive.
+        is not a positive integer.
     MidiReadError
         With ``errors="raise"``, for the first file that cannot be converted
         or read.
@@ -104,11 +102,10 @@ def load_music21_corpus(
     >>> data.titles  # doctest: +SKIP
     ['bach/bwv1.6', 'bach/bwv10.7', 'bach/bwv101.7']
     """
-    if errors not in _ERRORS_OPTIONS:
-        raise ValueError(f"errors must be one of {_ERRORS_OPTIONS}, got {errors!r}")
-    if max_pieces_per_composer is not None and int(max_pieces_per_composer) < 1:
-        raise ValueError(
-            f"max_pieces_per_composer must be >= 1, got {max_pieces_per_composer!r}"
+    _check_errors(errors)
+    if max_pieces_per_composer is not None:
+        max_pieces_per_composer = check_positive_int(
+            max_pieces_per_composer, "max_pieces_per_composer", "load_music21_corpus"
         )
     if isinstance(composers, str):
         composers = (composers,)
@@ -135,16 +132,22 @@ def load_music21_corpus(
 
     total = len(pieces) + len(skipped)
     _report_skipped(skipped, total, verbose, what="music21 pieces")
-    labels_array = np.array(labels, dtype=str)
-    return Bunch(
+    return _make_bunch(
         pieces=pieces,
-        labels=labels_array,
+        labels=labels,
         titles=titles,
-        years=np.full(len(pieces), math.nan),
+        years=[math.nan] * len(pieces),
         paths=paths,
-        piece_ids=np.arange(len(pieces), dtype=np.int64),
         skipped=skipped,
-        DESCR=_describe(labels_array, pieces, skipped, unexpanded, cache.folder),
+        origin=(
+            "Scores from music21's bundled corpus, converted to MIDI by music21 and "
+            "read with read_midi."
+        ),
+        details=(
+            f"{len(skipped)} pieces skipped (see 'skipped'); {unexpanded} converted "
+            "without unfolding repeats (repeat signs music21 could not expand).\n"
+            f"MIDI cache: {cache.folder}"
+        ),
     )
 
 
@@ -169,7 +172,7 @@ def _composer_files(composer: str, limit: int | None) -> list[Path]:
             f"music21's corpus has no scores for composer {composer!r} "
             "(see music21.corpus.getComposer)"
         )
-    return files if limit is None else files[: int(limit)]
+    return files if limit is None else files[:limit]
 
 
 def _format_rank(path: Path) -> tuple[int, str]:
@@ -356,26 +359,3 @@ def _remove_repeat_signs(score: object) -> None:
 
 def _failure(step: str, exc: Exception) -> str:
     return f"music21 could not {step} it ({type(exc).__name__}: {exc})"
-
-
-# ------------------------------------------------------------------------ report
-
-
-def _describe(
-    labels: np.ndarray,
-    pieces: list[NoteTable],
-    skipped: list[tuple[str, str]],
-    unexpanded: int,
-    folder: Path,
-) -> str:
-    counts = Counter(labels.tolist())
-    per_label = ", ".join(f"{name} ({n})" for name, n in counts.items())
-    return (
-        "Scores from music21's bundled corpus, converted to MIDI by music21 and "
-        "read with read_midi.\n"
-        f"{len(pieces)} pieces, {sum(len(p) for p in pieces)} notes, "
-        f"{len(counts)} labels: {per_label or '-'}.\n"
-        f"{len(skipped)} pieces skipped (see 'skipped'); {unexpanded} converted "
-        "without unfolding repeats (repeat signs music21 could not expand).\n"
-        f"MIDI cache: {folder}\n"
-    )

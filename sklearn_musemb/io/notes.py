@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+from ..utils.validation import check_positive_int
 
 #: One row per note. Times are kept both in seconds (tempo map applied) and in
 #: MIDI ticks; beats (quarter notes) are ``tick / ticks_per_beat``.
@@ -35,6 +38,45 @@ TIME_SIGNATURE_DTYPE = np.dtype(
 KEY_SIGNATURE_DTYPE = np.dtype(
     [("tick", "i8"), ("time", "f8"), ("key", "i1"), ("tonality", "i1")]
 )
+
+
+def last_per_tick(
+    ticks: np.ndarray, values: np.ndarray, default: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the last event at each tick; start at tick 0 with ``default`` if needed.
+
+    The rule of MIDI meta events (tempo, time signature): of several events at
+    one tick the last one wins, and the MIDI default holds before the first
+    event, or throughout when there is none.
+
+    Parameters
+    ----------
+    ticks : ndarray of int
+        Event ticks, sorted (ties in file order).
+    values : ndarray
+        One value per event.
+    default : scalar
+        The value at tick 0 when no event is there.
+
+    Returns
+    -------
+    ticks, values : ndarray
+        Strictly increasing ticks, starting at 0 (or earlier), with their values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ticks = np.array([480, 480, 960])
+    >>> ticks, qpm = last_per_tick(ticks, np.array([90.0, 60.0, 80.0]), 120.0)
+    >>> ticks.tolist(), qpm.tolist()
+    ([0, 480, 960], [120.0, 60.0, 80.0])
+    """
+    last = np.append(ticks[1:] != ticks[:-1], True)[: len(ticks)]
+    ticks, values = ticks[last], values[last]
+    if len(ticks) == 0 or ticks[0] > 0:
+        ticks = np.concatenate([[0], ticks])
+        values = np.concatenate([[default], values])
+    return ticks, values
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,11 +139,9 @@ class NoteTable:
                     f"got {type(value).__name__} "
                     f"{getattr(value, 'dtype', '')} (source: {self.source})"
                 )
-        if int(self.ticks_per_beat) <= 0:
-            raise ValueError(
-                f"ticks_per_beat must be positive, got {self.ticks_per_beat} "
-                f"(source: {self.source})"
-            )
+        check_positive_int(
+            self.ticks_per_beat, "ticks_per_beat", f"NoteTable ({self.source})"
+        )
 
     def __len__(self) -> int:
         return len(self.notes)
