@@ -52,8 +52,6 @@ class TimeBudget(Callback):
 
     def initialize(self) -> TimeBudget:
         check_finite_number(self.seconds, "seconds", "TimeBudget")
-        self.steps_ = 0
-        self.stopped_early_ = False
         return self
 
     def on_train_begin(self, net: Any, **kwargs: Any) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from skorch.utils import TeeGenerator
 
@@ -48,8 +49,9 @@ class PriorAdversaryMixin:
     The concrete class sets ``adversarial`` (bool), ``discriminator`` (module
     class, built with ``embedding_dim`` and ``discriminator__*`` parameters),
     ``optimizer_disc`` and ``optimizer_gen`` in ``__init__``, names
-    :data:`ADVERSARY_METRICS` in its ``_batch_metrics`` and defines
-    ``_prior_rows(batch)``, the rows whose embeddings meet the discriminator. The
+    :data:`ADVERSARY_METRICS` in its ``_batch_metrics``. The embeddings that meet
+    the discriminator are those of the batch's first index tensor: the units of an
+    autoencoder's batch, one unit of each adjacent pair of a DSSM/AdjD batch. The
     discriminator and its optimizers are built even with ``adversarial=False``
     (they are tiny), so ``discriminator__*`` and ``optimizer_disc__*`` parameters
     stay valid whichever way a grid switches ``adversarial``.
@@ -57,7 +59,7 @@ class PriorAdversaryMixin:
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not isinstance(self.adversarial, bool):
+        if not isinstance(self.adversarial, bool | np.bool_):
             raise ValueError(
                 f"{type(self).__name__}: adversarial must be True or False, got "
                 f"{self.adversarial!r}"
@@ -99,7 +101,7 @@ class PriorAdversaryMixin:
         )
         self.optimizer_.step()
         if self.adversarial:
-            self._prior_step(self._prior_rows(batch))
+            self._prior_step(batch[0])
         return step
 
     def _prior_step(self, rows: torch.Tensor) -> None:

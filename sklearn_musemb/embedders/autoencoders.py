@@ -38,9 +38,6 @@ class AutoencoderEmbedder(UnitEmbedder):
             return encoded
         return self._events_on_device[rows]
 
-    def _prior_rows(self, batch: tuple[torch.Tensor, None]) -> torch.Tensor:
-        return batch[0]
-
 
 class VAEEmbedder(AutoencoderEmbedder):
     """Embed 40-note units with a variational autoencoder (VAE).

@@ -22,7 +22,8 @@ reach skorch's history per epoch.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -342,21 +343,23 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
         scale = events.std(axis=0)
         self.event_scale_ = np.where(scale > 0, scale, 1.0)
 
-    def _encode(self, events: torch.Tensor) -> torch.Tensor:
-        """Dense network input of a batch of compact events, on their device."""
+    def _batch_encoder(self, device: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The dense encoding of a batch of compact events on ``device``.
+
+        The continuous encoding's statistics are copied to the device here, once
+        per ``fit`` or ``transform``, not once per batch.
+        """
         if self.representation == "two_hot":
-            return two_hot(events)
-        mean = torch.as_tensor(
-            self.event_mean_, dtype=torch.float32, device=events.device
+            return two_hot
+        mean, scale = (
+            torch.as_tensor(stat, dtype=torch.float32, device=device)
+            for stat in (self.event_mean_, self.event_scale_)
         )
-        scale = torch.as_tensor(
-            self.event_scale_, dtype=torch.float32, device=events.device
-        )
-        return continuous(events, mean, scale)
+        return partial(continuous, mean=mean, scale=scale)
 
     def _encode_rows(self, rows: torch.Tensor) -> torch.Tensor:
         """Encode rows of the units held on the device during ``fit``."""
-        return self._encode(self._events_on_device[rows])
+        return self._encode_batch(self._events_on_device[rows])
 
     # -- skorch hooks ----------------------------------------------------------------
     def initialize_module(self) -> UnitEmbedder:
@@ -402,11 +405,23 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
         ]
         return callbacks
 
-    def _record(self, name: str, value: torch.Tensor | float, training: bool) -> None:
-        """Record a per-batch figure named in ``_batch_metrics``."""
+    def _record(self, name: str, value: torch.Tensor, training: bool) -> None:
+        """Keep a per-batch figure named in ``_batch_metrics`` for the history.
+
+        The figure stays on the device until the batch ends: :meth:`on_batch_end`
+        copies all of a batch's figures to the host at once, one device sync per
+        batch rather than one per figure.
+        """
         prefix = "train" if training else "valid"
-        value = value.item() if isinstance(value, torch.Tensor) else float(value)
-        self.history.record_batch(f"{prefix}_{name}", value)
+        self._batch_figures[f"{prefix}_{name}"] = value.detach()
+
+    def on_batch_end(self, net: Any, **kwargs: Any) -> None:
+        figures = self._batch_figures
+        if figures:
+            values = torch.stack([v.float() for v in figures.values()]).tolist()
+            for name, value in zip(figures, values, strict=True):
+                self.history.record_batch(name, value)
+            figures.clear()
 
     def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
         """Loss of one batch of index tensors (what :meth:`_training_data` holds)."""
@@ -472,12 +487,15 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
             self._torch_rng = torch.Generator(device=device)
             self._torch_rng.manual_seed(seed if seed is not None else seed_from(None))
             self._events_on_device = torch.as_tensor(units.events, device=device)
+            self._encode_batch = self._batch_encoder(device)
+            self._batch_figures: dict[str, torch.Tensor] = {}
             try:
                 if first_fit:
                     self.initialize()
                 NeuralNet.partial_fit(self, train_X, train_y, **fit_params)
             finally:
-                del self._events_on_device, self._torch_rng
+                del self._events_on_device, self._encode_batch
+                del self._torch_rng, self._batch_figures
         return self
 
     # -- embedding ---------------------------------------------------------------------
@@ -510,8 +528,9 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
         with self._on_resolved_device() as device, torch.inference_mode():
             self._set_training(False)
             events = torch.as_tensor(units.events, device=device)
+            encode = self._batch_encoder(device)
             for start in range(0, len(units), batch):
                 stop = start + batch
-                emb = self._embed(self._encode(events[start:stop]))
+                emb = self._embed(encode(events[start:stop]))
                 out[start:stop] = emb.float().cpu().numpy()
         return out

@@ -63,7 +63,3 @@ class AdjacentPairEmbedder(UnitEmbedder):
             device=device,
         )
         return anchor, positive, negative
-
-    def _prior_rows(self, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        """Rows whose embeddings the adversarial step pushes towards the prior."""
-        return batch[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .encoder import ResidualLinear
+from .encoder import residual_stack
 
 
 class EventDecoder(nn.Module):
@@ -57,15 +57,11 @@ class EventDecoder(nn.Module):
         negative_slope: float = 0.01,
     ) -> None:
         super().__init__()
-        if n_layers < 3:
-            raise ValueError(f"n_layers must be at least 3, got {n_layers}")
         self.n_events = n_events
         self.event_channels = event_channels
         self.activation = nn.LeakyReLU(negative_slope)
         self.inp = nn.Linear(embedding_dim, hidden_dim)
-        self.residual = nn.Sequential(
-            *[ResidualLinear(hidden_dim, negative_slope) for _ in range(n_layers - 3)]
-        )
+        self.residual = residual_stack(hidden_dim, n_layers, negative_slope)
         self.project = nn.Linear(hidden_dim, event_channels * n_events)
         self.event_out = nn.Linear(event_channels, event_dim)
 

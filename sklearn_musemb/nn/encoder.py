@@ -18,6 +18,28 @@ class ResidualLinear(nn.Module):
         return h + self.activation(self.linear(h))
 
 
+def residual_stack(
+    width: int, n_layers: int, negative_slope: float = 0.01
+) -> nn.Sequential:
+    """The ``n_layers - 3`` residual layers between the three fixed weight layers
+    of :class:`EventEncoder` and :class:`~sklearn_musemb.nn.EventDecoder`.
+
+    Examples
+    --------
+    >>> len(residual_stack(16, n_layers=8))
+    5
+    >>> residual_stack(16, n_layers=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_layers must be at least 3, got 2
+    """
+    if n_layers < 3:
+        raise ValueError(f"n_layers must be at least 3, got {n_layers}")
+    return nn.Sequential(
+        *[ResidualLinear(width, negative_slope) for _ in range(n_layers - 3)]
+    )
+
+
 class EventEncoder(nn.Module):
     """Embed a unit of encoded events into a small dense vector.
 
@@ -68,8 +90,6 @@ class EventEncoder(nn.Module):
         negative_slope: float = 0.01,
     ) -> None:
         super().__init__()
-        if n_layers < 3:
-            raise ValueError(f"n_layers must be at least 3, got {n_layers}")
         self.event_dim = event_dim
         self.n_events = n_events
         self.event_conv = nn.Linear(event_dim, event_channels)
@@ -82,9 +102,7 @@ class EventEncoder(nn.Module):
         nn.init.zeros_(self.event_conv.bias)
         self.activation = nn.LeakyReLU(negative_slope)
         self.project = nn.Linear(event_channels * n_events, hidden_dim)
-        self.residual = nn.Sequential(
-            *[ResidualLinear(hidden_dim, negative_slope) for _ in range(n_layers - 3)]
-        )
+        self.residual = residual_stack(hidden_dim, n_layers, negative_slope)
         self.out = nn.Linear(hidden_dim, embedding_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
