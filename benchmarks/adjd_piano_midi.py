@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,35 +24,13 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import torch
+from _common import DEFAULT_ROOT, device_name, paper_split, raw_events
 from sklearn.metrics import f1_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from sklearn_musemb import (
-    ADjDEmbedder,
-    TempoScaler,
-    Transposer,
-    load_midi_corpus,
-    piece_train_test_split,
-    segment_notes,
-)
-
-DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared/data/piano-midi"
-
-
-def flatten_events(units):
-    """Raw continuous inputs: (pitch, interval ms) of every event, flattened."""
-    return units.events.reshape(len(units), -1).astype(np.float64)
-
-
-def device_name(device: str) -> str:
-    if device.startswith("cuda"):
-        return torch.cuda.get_device_name(0)
-    return (
-        f"CPU ({platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads)"
-    )
+from sklearn_musemb import ADjDEmbedder
 
 
 def main() -> None:
@@ -79,26 +56,15 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    corpus = load_midi_corpus(args.root)
+    X_train, X_test, dropped, n_pieces = paper_split(
+        args.root, args.seed, augment=args.transpose
+    )
     load_s = time.perf_counter() - t0
-    units = segment_notes(
-        corpus.pieces, labels=corpus.labels, piece_ids=corpus.piece_ids
-    )
-    # Composers with fewer than 3 pieces cannot give 2 test pieces and keep one for
-    # training (paper 000 holds out at least two per composer): leave them out.
-    names, counts = np.unique(corpus.labels, return_counts=True)
-    dropped = sorted(names[counts < 3].tolist())
-    units = units[~np.isin(units.labels, dropped)]
-    X_train, X_test = piece_train_test_split(
-        units, n_test_pieces=2, random_state=args.seed
-    )
-    if args.transpose:
-        X_train = Transposer().fit_transform(X_train)
-        X_train = TempoScaler(random_state=args.seed).fit_transform(X_train)
+    n_units = len(X_test) + len(X_train) // (12 if args.transpose else 1)
     y_train, y_test = X_train.labels, X_test.labels
     print(
-        f"{len(corpus.pieces)} pieces loaded in {load_s:.2f} s; units: "
-        f"{len(units)} ({len(X_train)} train incl. augmentation, {len(X_test)} test)"
+        f"{n_pieces} pieces loaded and split in {load_s:.2f} s; units: "
+        f"{n_units} ({len(X_train)} train incl. augmentation, {len(X_test)} test)"
     )
 
     emb_params = {
@@ -122,7 +88,7 @@ def main() -> None:
     f1_emb = f1_score(y_test, pipe.predict(X_test), average="macro")
 
     raw = make_pipeline(
-        FunctionTransformer(flatten_events), StandardScaler(), MLPClassifier()
+        FunctionTransformer(raw_events), StandardScaler(), MLPClassifier()
     )
     raw.fit(X_train, y_train)
     f1_raw = f1_score(y_test, raw.predict(X_test), average="macro")
@@ -137,10 +103,10 @@ def main() -> None:
         "device_name": device_name(emb.device_),
         "torch": torch.__version__,
         "sklearn": sklearn.__version__,
-        "n_pieces": len(corpus.pieces),
-        "n_composers": int(len(np.unique(units.labels))),
+        "n_pieces": n_pieces,
+        "n_composers": int(len(np.unique(X_test.labels))),
         "composers_dropped_too_few_pieces": dropped,
-        "n_units": len(units),
+        "n_units": n_units,
         "n_train_units": len(X_train),
         "n_test_units": len(X_test),
         "n_train_pairs": n_pairs,
@@ -158,7 +124,7 @@ def main() -> None:
         "final_pair_accuracy": round(float(emb.history_[-1, "train_pair_accuracy"]), 4),
         "macro_f1_embedding_mlp": round(float(f1_emb), 4),
         "macro_f1_raw_continuous_mlp": round(float(f1_raw), 4),
-        "chance_macro_f1_approx": round(1 / len(np.unique(units.labels)), 4),
+        "chance_macro_f1_approx": round(1 / len(np.unique(X_test.labels)), 4),
     }
     print(json.dumps(result, indent=2))
     if args.out:

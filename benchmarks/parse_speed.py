@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         lambda: [symusic.Score.from_midi(p.read_bytes()) for p in files], args.repeats
     )
     result: dict[str, object] = {
+        "command": "python " + " ".join(sys.argv),
         "root": str(args.root),
         "n_files": len(files),
         "total_notes": n_notes,

@@ -1,0 +1,75 @@
+"""What the benchmark scripts share: data location, the paper's split, device names.
+
+Scripts run as ``python benchmarks/<script>.py``, so this directory is on
+``sys.path`` and they import this module as ``_common``.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sklearn_musemb import (
+    TempoScaler,
+    Transposer,
+    Units,
+    load_midi_corpus,
+    piece_train_test_split,
+    segment_notes,
+)
+
+#: The piano-midi corpus next to the checkout (``../shared/data/piano-midi``).
+DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared/data/piano-midi"
+
+
+def device_name(device: str) -> str:
+    """Human name of a torch device string, for result files."""
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    return (
+        f"CPU ({platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads)"
+    )
+
+
+def paper_split(
+    root: Path, seed: int, augment: bool
+) -> tuple[Units, Units, list[str], int]:
+    """40-note units split the way Bretan & Heck (2019) did.
+
+    Two whole pieces per composer are held out. Composers with fewer than 3 pieces
+    cannot give 2 test pieces and keep one for training, so they are left out. With
+    ``augment``, training pieces are transposed into all 12 keys and tempo-scaled
+    by a random factor in 0.95-1.05.
+
+    Returns
+    -------
+    train, test : Units
+    dropped : list of str
+        Composers left out.
+    n_pieces : int
+        Pieces loaded.
+    """
+    corpus = load_midi_corpus(root)
+    units = segment_notes(corpus.pieces, labels=corpus.labels)
+    names, counts = np.unique(corpus.labels, return_counts=True)
+    dropped = sorted(names[counts < 3].tolist())
+    units = units[~np.isin(units.labels, dropped)]
+    train, test = piece_train_test_split(units, n_test_pieces=2, random_state=seed)
+    if augment:
+        train = Transposer().fit_transform(train)
+        train = TempoScaler(random_state=seed).fit_transform(train)
+    return train, test, dropped, len(corpus.pieces)
+
+
+def raw_events(units: Units) -> np.ndarray:
+    """The raw continuous input: every event's (pitch, interval ms), flattened."""
+    return units.events.reshape(len(units), -1).astype(np.float64)
+
+
+def geometric_mean(values: np.ndarray) -> float:
+    """Geometric mean (the paper's summary of ranks)."""
+    return float(np.exp(np.log(values).mean()))
