@@ -15,7 +15,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold, train_test_split
 from sklearn.pipeline import Pipeline
 
-from sklearn_musemb.embedders import ADjDEmbedder, AdjDEmbedder, UnitEmbedder
+from sklearn_musemb.embedders import (
+    ADjDEmbedder,
+    AdjDEmbedder,
+    DSSMEmbedder,
+    UnitEmbedder,
+)
 from sklearn_musemb.units.container import Units
 from sklearn_musemb.utils.discovery import all_estimators
 
@@ -121,7 +126,7 @@ def test_pickle_roundtrip_keeps_embeddings_and_auto_device(embedder):
     embedder.fit(units)
     restored = pickle.loads(pickle.dumps(embedder))
     assert restored.device == "auto"
-    assert restored.device_ == "cpu"
+    assert restored.device_ == embedder.device_  # "auto" resolves the same way
     np.testing.assert_array_equal(restored.transform(units), embedder.transform(units))
 
 
@@ -130,11 +135,19 @@ def test_fit_leaves_params_and_dict_unchanged(embedder):
     embedder.fit(make_units())
     after = embedder.get_params(deep=False)
     assert after.keys() == params.keys()
+    # fit neither replaces nor rebinds a parameter: the very same objects remain
+    # (sklearn's check_dont_overwrite_parameters)
     for key, value in params.items():
-        assert after[key] is value or after[key] == value, key
+        assert after[key] is value, key
+    # transform rebinds no attribute and changes no fitted array in place
     state = dict(vars(embedder))
+    arrays = {k: v.copy() for k, v in state.items() if isinstance(v, np.ndarray)}
     embedder.transform(make_units())
     assert set(vars(embedder)) == set(state)
+    for key, value in vars(embedder).items():
+        assert value is state[key], key
+    for key, array in arrays.items():
+        np.testing.assert_array_equal(vars(embedder)[key], array, err_msg=key)
     # no public attribute without a trailing underscore appears in fit
     new_public = (
         {
@@ -249,18 +262,26 @@ def test_works_in_pipeline_split_and_grid_search():
         pipe,
         {"emb__representation": ["two_hot", "continuous"]},
         cv=GroupKFold(n_splits=2),
+        error_score="raise",  # a failing fit must fail the test, not score NaN
     )
     search.fit(units, units.labels, groups=units.piece)
-    assert search.best_params_["emb__representation"] in {"two_hot", "continuous"}
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.shape == (2,) and np.isfinite(scores).all()
+    chosen = search.best_params_["emb__representation"]
+    assert search.best_estimator_["emb"].representation == chosen
 
 
 def test_training_pairs_follow_the_units_after_a_split():
+    # the rows the embedder trains on are adjacent in the units it is given, in
+    # whatever order they come
     units = make_units()
     shuffled = units[np.random.default_rng(0).permutation(len(units))]
-    first, second = shuffled.adjacent_pairs()
-    assert len(first) == 4 * 14
-    assert np.all(shuffled.piece[first] == shuffled.piece[second])
-    assert np.all(shuffled.position[second] == shuffled.position[first] + 1)
+    first, second = AdjDEmbedder()._training_data(shuffled)
+    assert len(first) == len(second) == 4 * 14
+    np.testing.assert_array_equal(shuffled.piece[first], shuffled.piece[second])
+    np.testing.assert_array_equal(
+        shuffled.position[second], shuffled.position[first] + 1
+    )
 
 
 @pytest.mark.skipif(
@@ -296,7 +317,8 @@ def test_model_pickled_for_cuda_loads_on_a_cpu_only_machine():
         ({"n_negatives": True}, "n_negatives must be a positive integer"),
     ],
 )
-def test_invalid_integer_params_are_named_at_fit(params, match):
-    emb = AdjDEmbedder(**LIGHT).set_params(**params)
-    with pytest.raises(ValueError, match=f"AdjDEmbedder: {match}"):
+@pytest.mark.parametrize("cls", [AdjDEmbedder, DSSMEmbedder], ids=lambda c: c.__name__)
+def test_invalid_integer_params_are_named_at_fit(cls, params, match):
+    emb = cls(**LIGHT).set_params(**params)
+    with pytest.raises(ValueError, match=f"{cls.__name__}: {match}"):
         emb.fit(make_units())

@@ -247,31 +247,31 @@ def test_grid_search_switches_the_adversary_and_its_learning_rate():
     assert best.optimizer_disc_.param_groups[0]["lr"] == lr
 
 
-def test_grid_search_over_the_six_methods():
+def test_grid_of_method_instances_refits_a_clone_of_the_winner():
+    # (examples/grid_search_methods.py, run by tests/test_examples.py, searches the
+    # six methods; this checks what the search does with the instances it is given)
     units = make_units()
     light = {**LIGHT, "max_epochs": 1}
-    methods = [
-        VAEEmbedder(**light),
-        AAEEmbedder(**light),
-        DSSMEmbedder(**light),
-        ADSSMEmbedder(**light),
-        AdjDEmbedder(**light),
-        AAdjDEmbedder(**light),
-    ]
+    methods = [VAEEmbedder(embedding_dim=4, **light), DSSMEmbedder(**light)]
     search = GridSearchCV(
         Pipeline([("emb", AdjDEmbedder(**light))]),
         {"emb": methods},
         scoring=make_adjacency_rank_scorer(n_candidates=10),
-        cv=2,
+        cv=GroupKFold(n_splits=2),
+        error_score="raise",
     )
-    search.fit(units)
-    assert len(search.cv_results_["params"]) == 6
+    search.fit(units, groups=units.piece)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-    best = search.best_estimator_.named_steps["emb"]
-    assert best.__sklearn_is_fitted__()
-    assert best.transform(units).shape == (len(units), 32)
     # the grid's own instances are cloned, never fitted
     assert not any(m.__sklearn_is_fitted__() for m in methods)
+    chosen = search.best_params_["emb"]
+    best = search.best_estimator_.named_steps["emb"]
+    assert best is not chosen and type(best) is type(chosen)
+    # refitted on all units with the winner's own parameters (width, seed)
+    Z = best.transform(units)
+    assert Z.shape == (len(units), chosen.embedding_dim)
+    expected = clone(chosen).fit(units).transform(units)
+    np.testing.assert_allclose(Z, expected, rtol=1e-4, atol=1e-5)
 
 
 # -- the thin adversarial classes ------------------------------------------------------
@@ -300,10 +300,11 @@ def test_vae_transform_is_the_posterior_mean():
     vae = VAEEmbedder(**LIGHT).fit(units)
     Z = vae.transform(units)
     np.testing.assert_array_equal(Z, vae.transform(units))
+    dev = vae.device_
     with torch.no_grad():
-        encoded = vae._encode(torch.as_tensor(units.events))
-        mean, log_var = vae.module_.encode(encoded)
-    np.testing.assert_allclose(Z, mean.numpy(), rtol=1e-5, atol=1e-6)
+        events = torch.as_tensor(units.events, device=dev)
+        mean, log_var = vae.module_.encode(vae._batch_encoder(dev)(events))
+    np.testing.assert_allclose(Z, mean.cpu().numpy(), rtol=1e-5, atol=1e-6)
     assert log_var.shape == mean.shape
 
 
@@ -411,7 +412,7 @@ def test_adjd_tells_neighbours_above_chance(representation, ioi_jitter, params):
 # -- parameter checks ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scale", [0, -1.0, "a", None, math.nan])
+@pytest.mark.parametrize("scale", [0, -1.0, "a", None, math.nan, math.inf])
 @pytest.mark.parametrize("cls", [DSSMEmbedder, ADSSMEmbedder], ids=lambda c: c.__name__)
 def test_dssm_invalid_similarity_scale_is_named(cls, scale):
     with pytest.raises(ValueError, match="similarity_scale"):
@@ -423,11 +424,6 @@ def test_dssm_invalid_similarity_scale_is_named(cls, scale):
 def test_non_boolean_adversarial_is_named(cls, value):
     with pytest.raises(ValueError, match="adversarial must be True or False"):
         cls(adversarial=value, **LIGHT).fit(make_units())
-
-
-def test_dssm_needs_a_negative():
-    with pytest.raises(ValueError, match="n_negatives must be a positive integer"):
-        DSSMEmbedder(n_negatives=0, **LIGHT).fit(make_units())
 
 
 # -- what the history records --------------------------------------------------------
@@ -509,11 +505,6 @@ def test_set_module_params_on_fitted_auto_device_model(param):
         assert est.module_.encoder.project.out_features == 8
     assert est.transform(units).shape == (60, 32)
     assert est.fit(units).transform(units).shape == (60, 32)
-
-
-def test_infinite_similarity_scale_is_refused():
-    with pytest.raises(ValueError, match="similarity_scale"):
-        DSSMEmbedder(similarity_scale=math.inf, **LIGHT).fit(make_units())
 
 
 @pytest.mark.parametrize(

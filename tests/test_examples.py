@@ -32,18 +32,33 @@ def test_grid_search_over_the_six_methods(tmp_path, capsys):
         ]
     )  # fmt: skip
     out = capsys.readouterr().out
-    assert "music21's corpus" in out and "best:" in out
-    methods = {type(e).__name__ for e in search.cv_results_["param_emb"]}
-    assert methods == {
+    assert "music21's corpus" in out
+    # the grid covers the six methods, each with both representations
+    results = search.cv_results_
+    covered = [
+        (type(emb).__name__, representation)
+        for emb, representation in zip(
+            results["param_emb"], results["param_emb__representation"], strict=True
+        )
+    ]
+    methods = [
         "VAEEmbedder",
         "AAEEmbedder",
         "DSSMEmbedder",
         "ADSSMEmbedder",
         "AdjDEmbedder",
         "AAdjDEmbedder",
-    }
-    assert len(search.cv_results_["params"]) == 12
-    scores = search.cv_results_["mean_test_score"]
-    # negated geometric mean ranks among 5 candidates: in [-5, -1]
+    ]
+    assert sorted(covered) == sorted(
+        (m, r) for m in methods for r in ("two_hot", "continuous")
+    )
+    scores = results["mean_test_score"]
+    # every setting was scored: negated geometric mean ranks among 5 candidates
+    assert np.isfinite(scores).all()
     assert np.all((scores <= -1) & (scores >= -5))
-    assert search.best_score_ == scores.max()
+    # the printed winner is the search's
+    best_line = [line for line in out.splitlines() if line.startswith("best:")]
+    assert len(best_line) == 1
+    name = type(search.best_params_["emb"]).__name__
+    representation = search.best_params_["emb__representation"]
+    assert best_line[0].startswith(f"best: {name}(representation={representation!r})")

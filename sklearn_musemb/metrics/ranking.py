@@ -5,7 +5,9 @@ the reference, before or after it, plus ``n_candidates - 1`` random units), rank
 the group by Euclidean distance to the reference in the embedding space and report
 the rank of the adjacent unit. Repeated for every unit that has a neighbour, the
 ranks are summarised by their geometric mean (the paper's Table 2; lower is
-better, random vectors score about 38 with 100 candidates).
+better). The rank of the neighbour of a random embedding is uniform on 1..100
+with 100 candidates, so such embeddings score close to the geometric mean of 1..100,
+``(100!) ** (1 / 100) = 37.99``.
 """
 
 from __future__ import annotations
@@ -39,22 +41,32 @@ def _as_generator(random_state: Any) -> np.random.Generator:
     return np.random.default_rng(legacy.randint(0, 2**32, dtype=np.uint64))
 
 
-def _columns(units: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``piece``, ``position`` and ``variant`` of ``n`` rows (one piece if no Units)."""
+def _check_n_candidates(n_candidates: Any, owner: str) -> int:
+    """``n_candidates`` as an int >= 2 (the neighbour plus one distractor)."""
+    n_candidates = check_positive_int(n_candidates, "n_candidates", owner)
+    if n_candidates < 2:
+        raise ValueError(
+            f"{owner}: n_candidates must be at least 2 (the neighbour plus one "
+            f"distractor), got {n_candidates}"
+        )
+    return n_candidates
+
+
+def _columns(units: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``piece`` and ``position`` of ``n`` rows (one piece in row order if no Units)."""
     if isinstance(units, Units):
         if len(units) != n:
             raise ValueError(
                 f"units has {len(units)} rows but embeddings has {n} rows; "
                 "they must describe the same units in the same order"
             )
-        return units.piece, units.position, units.variant
+        return units.piece, units.position
     if units is not None and hasattr(units, "__len__") and len(units) != n:
         raise ValueError(
             f"units has {len(units)} rows but embeddings has {n} rows; "
             "they must describe the same units in the same order"
         )
-    zeros = np.zeros(n, dtype=np.int64)
-    return zeros, np.arange(n, dtype=np.int64), zeros
+    return np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
 
 
 def _near_counts(
@@ -166,14 +178,9 @@ def adjacency_ranks(
         embeddings, dtype=[np.float64, np.float32], input_name="embeddings"
     )
     n = embeddings.shape[0]
-    n_candidates = check_positive_int(n_candidates, "n_candidates", owner)
-    if n_candidates < 2:
-        raise ValueError(
-            f"{owner}: n_candidates must be at least 2 (the neighbour plus one "
-            f"distractor), got {n_candidates}"
-        )
+    n_candidates = _check_n_candidates(n_candidates, owner)
     chunk_size = check_positive_int(chunk_size, "chunk_size", owner)
-    piece, position, variant = _columns(units, n)
+    piece, position = _columns(units, n)
     if isinstance(units, Units):
         first, second = units.adjacent_pairs()
     else:
@@ -209,14 +216,14 @@ def adjacency_ranks(
     rng = _as_generator(random_state)
     positives = neighbours[starts + rng.integers(0, counts)]
     distractors = rng.integers(0, n, size=(queries.size, n_distractors))
-    hit = _is_near(queries[:, None], distractors, piece, position)
-    while True:
-        q_idx, d_idx = np.nonzero(hit)
-        if q_idx.size == 0:
-            break
+    # Redraw the distractors that hit a near row, in row-major order, until none
+    # does; each round only looks at the ones still hitting.
+    q_idx, d_idx = np.nonzero(_is_near(queries[:, None], distractors, piece, position))
+    while q_idx.size:
         redraw = rng.integers(0, n, size=q_idx.size)
         distractors[q_idx, d_idx] = redraw
-        hit[q_idx, d_idx] = _is_near(queries[q_idx], redraw, piece, position)
+        still = _is_near(queries[q_idx], redraw, piece, position)
+        q_idx, d_idx = q_idx[still], d_idx[still]
 
     ranks = np.empty(queries.size, dtype=np.float64)
     for start in range(0, queries.size, chunk_size):
@@ -224,7 +231,8 @@ def adjacency_ranks(
         ref = embeddings[queries[start:stop]]
         diff = embeddings[positives[start:stop]] - ref
         d_pos = np.einsum("qd,qd->q", diff, diff)
-        diff = embeddings[distractors[start:stop]] - ref[:, None, :]
+        diff = embeddings[distractors[start:stop]]  # a new array: safe to change
+        diff -= ref[:, None, :]
         d_dis = np.einsum("qkd,qkd->qk", diff, diff)
         closer = np.count_nonzero(d_dis < d_pos[:, None], axis=1)
         tied = np.count_nonzero(d_dis == d_pos[:, None], axis=1)
@@ -249,8 +257,9 @@ def adjacency_rank(
     """Summary (geometric mean by default) of :func:`adjacency_ranks`.
 
     Lower is better: 1 means the true neighbour is always the closest candidate;
-    a random embedding scores about 38 with 100 candidates (geometric mean), a
-    constant one exactly ``(n_candidates + 1) / 2``.
+    a constant embedding scores exactly ``(n_candidates + 1) / 2``, and a random
+    one (whose ranks are uniform on ``1..n_candidates``) close to their geometric
+    mean ``(n_candidates!) ** (1 / n_candidates)``, 37.99 for 100 candidates.
 
     Parameters
     ----------
@@ -304,9 +313,8 @@ class AdjacencyRankScorer:
     Calls ``estimator.transform(X)`` and returns the NEGATED
     :func:`adjacency_rank` of the embeddings, with ``X`` (usually
     :class:`~sklearn_musemb.units.Units`) giving the adjacency. scikit-learn
-    maximises scores, so, as with ``"neg_mean_squared_error"``, the score is
-    ``_sign * _score_func(...)`` with ``_sign = -1``: greater is better, and
-    ``-score`` is the rank. Build it with :func:`make_adjacency_rank_scorer`.
+    maximises scores, so, as with ``"neg_mean_squared_error"``, greater is better
+    and ``-score`` is the rank. Build it with :func:`make_adjacency_rank_scorer`.
 
     Parameters
     ----------
@@ -344,19 +352,11 @@ class AdjacencyRankScorer:
         statistic: str = "geometric_mean",
         random_state: Any = 0,
     ) -> None:
-        n_candidates = check_positive_int(
-            n_candidates, "n_candidates", "make_adjacency_rank_scorer"
+        self.n_candidates = _check_n_candidates(
+            n_candidates, "make_adjacency_rank_scorer"
         )
-        if n_candidates < 2:
-            raise ValueError(
-                "make_adjacency_rank_scorer: n_candidates must be at least 2, "
-                f"got {n_candidates}"
-            )
-        self.n_candidates = n_candidates
         self.statistic = _check_statistic(statistic)
         self.random_state = random_state
-        self._score_func = adjacency_rank
-        self._sign = -1
 
     @property
     def _kwargs(self) -> dict[str, Any]:
@@ -399,7 +399,7 @@ class AdjacencyRankScorer:
                 f"method, got {type(estimator).__name__} which has none"
             )
         embeddings = transform(X)
-        return self._sign * self._score_func(embeddings, X, **self._kwargs)
+        return -adjacency_rank(embeddings, X, **self._kwargs)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{key}={value!r}" for key, value in self._kwargs.items())
@@ -421,8 +421,11 @@ def make_adjacency_rank_scorer(
     Parameters
     ----------
     n_candidates : int, default=100
-        Size of each ranked group, at least 2. Every test fold needs more than
-        ``n_candidates`` units outside each query's piece neighbourhood.
+        Size of each ranked group, at least 2. Every query of a scored fold needs
+        at least ``n_candidates - 1`` eligible distractors: units of the fold not
+        of its piece within one position of it (see :func:`adjacency_ranks`);
+        otherwise the scorer raises ``ValueError`` (pass ``error_score="raise"``
+        to ``GridSearchCV`` to see it rather than a NaN score).
     statistic : {"geometric_mean", "median", "mean"}, default="geometric_mean"
         How the ranks are summarised.
     random_state : int, RandomState, Generator or None, default=0
@@ -441,10 +444,13 @@ def make_adjacency_rank_scorer(
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
     >>> from sklearn_musemb.metrics import make_adjacency_rank_scorer
-    >>> scorer = make_adjacency_rank_scorer(n_candidates=50, statistic="median")
-    >>> scorer._sign
-    -1
+    >>> scorer = make_adjacency_rank_scorer(n_candidates=5, statistic="median")
+    >>> collapsed = np.zeros((8, 2))  # every candidate ties: median rank (5 + 1) / 2
+    >>> scorer(FunctionTransformer().fit(collapsed), collapsed)
+    -3.0
     """
     return AdjacencyRankScorer(
         n_candidates=n_candidates, statistic=statistic, random_state=random_state
