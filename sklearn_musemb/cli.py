@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import __version__
+from .encodings import REPRESENTATIONS
 
 
 def _stage(message: str) -> float:
@@ -156,9 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="held-out pieces per composer (default: 2)",
     )
     demo.add_argument("--epochs", type=int, default=10)
-    demo.add_argument(
-        "--representation", choices=["two_hot", "continuous"], default="two_hot"
-    )
+    demo.add_argument("--representation", choices=REPRESENTATIONS, default="two_hot")
     demo.add_argument(
         "--transpose",
         action=argparse.BooleanOptionalAction,

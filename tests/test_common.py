@@ -8,8 +8,13 @@ parameters (few epochs, small layers), never through a different code path.
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    estimator_checks_generator,
+    parametrize_with_checks,
+)
 from skorch import NeuralNet
 
 from sklearn_musemb.embedders import UnitEmbedder
@@ -82,6 +87,11 @@ def expected_failed_checks(estimator):
     failures = {}
     if isinstance(estimator, NeuralNet):
         failures.update(SKORCH_EXPECTED_FAILURES)
+        if "module" not in inspect.signature(type(estimator)).parameters:
+            # The thin named classes (ADSSMEmbedder, AAdjDEmbedder) declare only
+            # `adversarial`; sklearn sets nonsense values on declared parameters
+            # only, so skorch's components are never touched and the check passes.
+            del failures["check_do_not_raise_errors_in_init_or_set_params"]
     if isinstance(estimator, UnitEmbedder):
         failures.update(dict.fromkeys(ODD_WIDTH_CHECKS, ODD_WIDTH_REASON))
     return failures
@@ -90,10 +100,18 @@ def expected_failed_checks(estimator):
 ESTIMATORS = [light(cls()) for _, cls in all_estimators()]
 
 
-def test_discovery_finds_the_embedders():
+def test_discovery_finds_every_public_estimator_and_no_base_class():
     names = {name for name, _ in all_estimators()}
-    assert {"AdjDEmbedder"} <= names
-    assert "UnitEmbedder" not in names
+    assert names == {
+        "VAEEmbedder",
+        "AAEEmbedder",
+        "DSSMEmbedder",
+        "ADSSMEmbedder",
+        "AdjDEmbedder",
+        "AAdjDEmbedder",
+        "Transposer",
+        "TempoScaler",
+    }
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
@@ -102,9 +120,13 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 
 #: Estimators that only take :class:`~sklearn_musemb.units.Units` (they need piece
-#: ids to keep augmented copies apart), so sklearn's array-based checks do not apply;
-#: they declare ``input_tags.two_d_array=False`` and sklearn runs only its API
-#: checks on them. Their behaviour is tested in test_units_split_augment.py.
+#: ids to keep augmented copies apart), so sklearn's array-based checks do not apply.
+#: They declare ``input_tags.two_d_array=False``, and for such estimators sklearn
+#: (1.9) runs check_estimator_cloneable only: ``_yield_all_checks`` returns, with a
+#: SkipTestWarning, before even its API checks. test_units_split_augment.py runs the
+#: API checks that need no array input (check_no_attributes_set_in_init,
+#: check_parameters_default_constructible, check_get_params_invariance,
+#: check_set_params) on them by hand, and tests their behaviour.
 UNITS_ONLY = {
     "Transposer": "adds 12 copies per row with new variant ids: needs Units",
     "TempoScaler": "draws one tempo factor per (piece, variant): needs Units",
@@ -120,6 +142,12 @@ def test_estimators_skipping_array_checks_are_listed(estimator):
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
-def test_expected_failures_are_listed_with_a_reason(estimator):
-    for name, reason in expected_failed_checks(estimator).items():
-        assert name.startswith("check_") and len(reason) > 20
+def test_expected_failures_name_checks_that_run(estimator):
+    # The xfails are not strict: a misspelt or retired check name would pass
+    # silently, so every listed name must be one sklearn generates here.
+    generated = {
+        getattr(check, "func", check).__name__
+        for _, check in estimator_checks_generator(estimator, mark=None)
+    }
+    listed = set(expected_failed_checks(estimator))
+    assert listed <= generated, sorted(listed - generated)

@@ -64,6 +64,23 @@ def test_piano_roll_places_onsets_and_ignores_padding():
     assert roll[1, 24, 48] == 1
 
 
+def test_piano_roll_is_binary_for_repeated_onsets_and_empty_units():
+    events = torch.tensor(
+        [
+            [[60, 5], [60, 5], [96, 5], [84, 5]],  # 96 folds onto 84
+            [[48, 5], [36, 5], [-1, -1], [-1, -1]],
+            [[-1, -1], [-1, -1], [-1, -1], [-1, -1]],
+        ]
+    )
+    roll = piano_roll(events)
+    assert roll.max() == 1
+    assert roll.sum(dim=(1, 2)).tolist() == [2.0, 2.0, 0.0]
+    assert roll[0, 60 - 36, 5] == 1 and roll[0, 84 - 36, 5] == 1
+    assert roll[1, 48 - 36, 5] == 1 and roll[1, 0, 5] == 1
+    with pytest.raises(ValueError, match="tick 5 is outside a unit of n_ticks=4"):
+        piano_roll(events, n_ticks=4)
+
+
 def test_piano_roll_rejects_ticks_outside_the_unit():
     with pytest.raises(ValueError, match="n_ticks=96"):
         piano_roll(torch.tensor([[[60, 96]]]))
@@ -80,19 +97,53 @@ def test_encoder_shapes_and_layer_count(dim):
 
 
 def test_event_layer_is_a_convolution_with_kernel_equal_stride():
-    enc = EventEncoder(272, 4, hidden_dim=8)
-    x = torch.rand(2, 4, 272)
+    enc = EventEncoder(TWO_HOT_DIM, 4, event_channels=8, hidden_dim=8)
+    x = two_hot(
+        torch.tensor(
+            [
+                [[60, 33], [62, 250], [64, 0], [96, 5000]],
+                [[24, 10], [95, 1999], [48, 500], [60, 33]],
+            ]
+        )
+    )
+    seen = {}
+
+    def record(module, inputs, output):
+        seen["input"], seen["output"] = inputs[0], output
+
+    handle = enc.event_conv.register_forward_hook(record)
+    try:
+        enc(x)
+    finally:
+        handle.remove()
+    # the encoder feeds the events themselves, one 272-wide event per step
+    assert seen["input"].shape == (2, 4, TWO_HOT_DIM)
+    torch.testing.assert_close(seen["input"], x)
+    assert enc.event_conv.weight.shape == (8, TWO_HOT_DIM)
+    # ... and its output is the strided convolution of the flat two-hot sequence
     conv = torch.nn.functional.conv1d(
         x.reshape(2, 1, -1),
         enc.event_conv.weight[:, None, :],
         enc.event_conv.bias,
-        stride=272,
+        stride=TWO_HOT_DIM,
     )
-    torch.testing.assert_close(enc.event_conv(x), conv.transpose(1, 2))
+    torch.testing.assert_close(seen["output"], conv.transpose(1, 2))
 
 
 def test_adjacency_net_ties_the_towers():
     net = AdjacencyNet(event_dim=2, n_events=4, hidden_dim=8)
+    encoders = [m for m in net.modules() if isinstance(m, EventEncoder)]
+    assert len(encoders) == 1 and encoders[0] is net.encoder
+    params = {id(p) for p in net.parameters()}
+    tower = {id(p) for p in net.encoder.parameters()}
+    head = {id(p) for p in net.classifier.parameters()}
+    assert params == tower | head and not tower & head
+    # both units of a pair go through that one encoder
+    calls = []
+    handle = net.encoder.register_forward_hook(lambda m, i, o: calls.append(i[0]))
     a, b = torch.rand(5, 4, 2), torch.rand(5, 4, 2)
-    expected = net.classifier(net.embed(a), net.embed(b))
-    torch.testing.assert_close(net(a, b), expected)
+    try:
+        net(a, b)
+    finally:
+        handle.remove()
+    assert len(calls) == 2 and calls[0] is a and calls[1] is b

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import torch
 
+from ..units.segment import BEAT_PITCH_RANGE, BEAT_UNIT_TICKS
 from ..utils.pitch import fold_pitch
 
 
 def piano_roll(
     events: torch.Tensor,
     *,
-    n_ticks: int = 96,
-    pitch_range: tuple[int, int] = (36, 96),
+    n_ticks: int = BEAT_UNIT_TICKS,
+    pitch_range: tuple[int, int] = BEAT_PITCH_RANGE,
 ) -> torch.Tensor:
     """Binary onset piano roll of padded ``(pitch, tick)`` onset lists.
 
@@ -44,19 +45,22 @@ def piano_roll(
     """
     low, high = pitch_range
     events = events.long()
-    valid = events[..., 1] >= 0
-    ticks = events[..., 1][valid]
-    if ticks.numel() and int(ticks.max()) >= n_ticks:
+    pitch, tick = events[..., 0], events[..., 1]
+    # The roll's width is n_ticks; the one host sync left is this check that no
+    # onset lies beyond it (a silent drop or a wrapped index would be worse).
+    if bool((tick >= n_ticks).any()):
         raise ValueError(
-            f"tick {int(ticks.max())} is outside a unit of n_ticks={n_ticks}"
+            f"tick {int(tick.max())} is outside a unit of n_ticks={n_ticks}"
         )
-    unit = torch.arange(events.shape[0], device=events.device)
-    unit = unit[:, None].expand(events.shape[:2])[valid]
-    row = fold_pitch(events[..., 0][valid], low, high) - low
+    # Scatter every event into the flat (pitch row, tick) cells of its unit, padding
+    # (negative tick) with weight 0, so no boolean indexing syncs with the host.
+    valid = tick >= 0
+    cell = (fold_pitch(pitch, low, high) - low) * n_ticks + tick
+    cell = cell.masked_fill(~valid, 0)
     roll = torch.zeros(
-        (events.shape[0], high - low, n_ticks),
+        (events.shape[0], (high - low) * n_ticks),
         dtype=torch.float32,
         device=events.device,
     )
-    roll[unit, row, ticks] = 1.0
-    return roll
+    roll.scatter_reduce_(1, cell, valid.float(), reduce="amax")
+    return roll.view(events.shape[0], high - low, n_ticks)

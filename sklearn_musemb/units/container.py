@@ -14,6 +14,36 @@ PAD = -1
 UNIT_KINDS = ("notes", "beats")
 
 
+def _check_units(X: Any, who: str, why: str) -> Units:
+    """Return ``X`` if it is a :class:`Units`, else raise a TypeError.
+
+    Parameters
+    ----------
+    X : object
+        The argument to check.
+    who : str
+        The function or estimator that received it, for the message.
+    why : str
+        What it needs from :class:`Units`, for the message.
+
+    Returns
+    -------
+    Units
+        ``X`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not a :class:`Units`.
+    """
+    if not isinstance(X, Units):
+        raise TypeError(
+            f"{who} needs Units ({why}), got {type(X).__name__}; cut pieces into "
+            "units with segment_notes or segment_beats first"
+        )
+    return X
+
+
 class Units:
     """Compact musical units plus, per row, the piece they come from.
 
@@ -156,6 +186,31 @@ class Units:
             if key.size == 0:
                 key = key.astype(np.intp)
         return self._take(key)
+
+    def _with_events(self, events: np.ndarray) -> Units:
+        """These units with ``events`` in place of theirs.
+
+        Parameters
+        ----------
+        events : ndarray of int, shape (n_units, width, 2)
+            The new events, one row per unit of ``self``.
+
+        Returns
+        -------
+        Units
+            Piece, position, label, variant, ``n_events``, kind and a copy of
+            ``meta`` from ``self``; the column arrays are shared, not copied.
+        """
+        return Units(
+            events,
+            piece=self.piece,
+            position=self.position,
+            labels=self.labels,
+            variant=self.variant,
+            n_events=self.n_events,
+            kind=self.kind,
+            meta=self.meta,
+        )
 
     def _take(self, key: Any) -> Units:
         return Units(

@@ -17,15 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from ..io.notes import NoteTable
+from ..io.notes import NoteTable, last_per_tick
 from ..utils.pitch import fold_pitch
 from ..utils.validation import check_positive_int
-from .container import PAD, Units
+from .container import PAD, Units, _check_units
 
 #: Largest inter-onset interval stored in a note unit, in ms. Events are int16; a
 #: longer pause (over 32.8 s) is clipped to this value (the two-hot encoding only
 #: resolves 0-2000 ms anyway).
 IOI_MAX_MS = int(np.iinfo(np.int16).max)
+
+#: Default pitch range ``[low, high)`` of beat units and their piano rolls: MIDI
+#: 36..95, the 60 rows of Bretan et al. (2017).
+BEAT_PITCH_RANGE = (36, 96)
+#: Default quarter-note beats per beat unit and ticks per beat (Bretan et al. 2017).
+BEATS_PER_UNIT, TICKS_PER_BEAT = 4, 24
+#: Ticks in a beat unit with these defaults: the 96 piano-roll columns of the paper.
+BEAT_UNIT_TICKS = BEATS_PER_UNIT * TICKS_PER_BEAT
 
 _EVENT_DTYPE = np.int16
 
@@ -230,10 +238,7 @@ def _quarter_runs(
     ticks = _quantise(ts["tick"], table, ticks_per_beat)
     order = np.argsort(ticks, kind="stable")
     ticks, quarter = ticks[order], ts["denominator"][order] == 4
-    last_at_tick = np.append(ticks[1:] != ticks[:-1], True)[: len(ticks)]
-    ticks, quarter = ticks[last_at_tick], quarter[last_at_tick]
-    if len(ticks) == 0 or ticks[0] > 0:
-        ticks, quarter = np.r_[0, ticks], np.r_[True, quarter]
+    ticks, quarter = last_per_tick(ticks, quarter, True)
     stops = np.minimum(np.r_[ticks[1:], end], end)
     keep = ticks < stops
     ticks, stops, quarter = ticks[keep], stops[keep], quarter[keep]
@@ -323,9 +328,9 @@ def _beat_windows(
 def segment_beats(
     pieces: NoteTable | Sequence[NoteTable],
     *,
-    beats: int = 4,
-    ticks_per_beat: int = 24,
-    pitch_range: tuple[int, int] = (36, 96),
+    beats: int = BEATS_PER_UNIT,
+    ticks_per_beat: int = TICKS_PER_BEAT,
+    pitch_range: tuple[int, int] = BEAT_PITCH_RANGE,
     labels: Any = None,
     piece_ids: Any = None,
     deduplicate: bool = False,
@@ -468,8 +473,7 @@ def _drop_empty(units: Units) -> Units:
     if len(kept) == 0:
         raise ValueError("every window is empty: no onsets in any x/4 stretch")
     width = max(int(kept.n_events.max()), 1)
-    kept.events = kept.events[:, :width]
-    return kept
+    return kept._with_events(kept.events[:, :width])
 
 
 # -- deduplication -------------------------------------------------------------
@@ -508,8 +512,7 @@ def deduplicate_units(units: Units) -> Units:
     >>> deduplicate_units(Units(events)).position.tolist()
     [0, 1]
     """
-    if not isinstance(units, Units):
-        raise TypeError(f"deduplicate_units needs Units, got {type(units).__name__}")
+    _check_units(units, "deduplicate_units", "it compares their events and n_events")
     n = len(units)
     flat = np.ascontiguousarray(
         np.hstack(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..utils.validation import check_positive_int
-from .container import Units
+from ..utils.validation import check_finite_number, check_positive_int
+from .container import Units, _check_units
 
 _SMALL_LABELS = ("raise", "train")
 
@@ -18,18 +17,14 @@ _SMALL_LABELS = ("raise", "train")
 def _check_args(
     units: Any, n_test_pieces: Any, test_size: Any, stratify: Any, small_labels: Any
 ) -> None:
-    if not isinstance(units, Units):
-        raise TypeError(
-            "piece_train_test_split needs Units (it splits by units.piece), "
-            f"got {type(units).__name__}"
-        )
+    _check_units(units, "piece_train_test_split", "it splits by units.piece")
     check_positive_int(n_test_pieces, "n_test_pieces")
-    if test_size is not None and (
-        isinstance(test_size, bool)
-        or not isinstance(test_size, Real)
-        or not 0.0 < test_size < 1.0
-    ):
-        raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}")
+    if test_size is not None:
+        check_finite_number(
+            test_size, "test_size", "piece_train_test_split", minimum=0.0, strict=True
+        )
+        if test_size >= 1.0:
+            raise ValueError(f"test_size must be a float in (0, 1), got {test_size!r}")
     if stratify not in ("labels", None):
         raise ValueError(f'stratify must be "labels" or None, got {stratify!r}')
     if small_labels not in _SMALL_LABELS:
