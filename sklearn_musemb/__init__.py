@@ -13,6 +13,7 @@ import importlib
 
 __version__ = "0.1.0.dev0"
 
+from .features import HandcraftedFeatures  # noqa: E402
 from .io import load_midi_corpus, load_music21_corpus, read_midi  # noqa: E402
 from .units import (  # noqa: E402
     TempoScaler,
@@ -26,6 +27,7 @@ from .units import (  # noqa: E402
 __all__ = [
     "ADjDEmbedder",
     "AdjDEmbedder",
+    "HandcraftedFeatures",
     "TempoScaler",
     "Transposer",
     "Units",

@@ -7,11 +7,11 @@ from typing import Any
 
 from skorch.callbacks import Callback
 
-from .utils.validation import check_finite_number
+from .utils.validation import check_finite_number, check_positive_int
 
 
 class TimeBudget(Callback):
-    """Stop training once a wall-clock budget is spent, even in mid-epoch.
+    """Stop training once a wall-clock or step budget is spent, even in mid-epoch.
 
     skorch stops at epoch ends only (``EarlyStopping``); on a large corpus one epoch
     can take minutes, so this callback checks the clock after every training
@@ -45,13 +45,23 @@ class TimeBudget(Callback):
     ...                    module__hidden_dim=16, random_state=0).fit(X)
     >>> budget.steps_, budget.stopped_early_
     (1, True)
+    >>> budget = TimeBudget(seconds=None, max_steps=3)
+    >>> _ = emb.set_params(callbacks=[budget]).fit(X)
+    >>> budget.steps_, budget.stopped_early_
+    (3, True)
     """
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float | None, max_steps: int | None = None) -> None:
         self.seconds = seconds
+        self.max_steps = max_steps
 
     def initialize(self) -> TimeBudget:
-        check_finite_number(self.seconds, "seconds", "TimeBudget")
+        if self.seconds is None and self.max_steps is None:
+            raise ValueError("TimeBudget: give seconds, max_steps or both")
+        if self.seconds is not None:
+            check_finite_number(self.seconds, "seconds", "TimeBudget")
+        if self.max_steps is not None:
+            check_positive_int(self.max_steps, "max_steps", "TimeBudget")
         return self
 
     def on_train_begin(self, net: Any, **kwargs: Any) -> None:
@@ -63,6 +73,11 @@ class TimeBudget(Callback):
         if not training:
             return
         self.steps_ += 1
-        if time.perf_counter() - self._start >= self.seconds:
+        out_of_steps = self.max_steps is not None and self.steps_ >= self.max_steps
+        out_of_time = (
+            self.seconds is not None
+            and time.perf_counter() - self._start >= self.seconds
+        )
+        if out_of_steps or out_of_time:
             self.stopped_early_ = True
             raise KeyboardInterrupt

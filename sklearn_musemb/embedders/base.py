@@ -21,7 +21,6 @@ reach skorch's history per epoch.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -40,7 +39,7 @@ from torch.utils.data import Subset
 
 from ..encodings import REPRESENTATIONS, continuous, event_dim, two_hot
 from ..units.container import Units
-from ..utils.torch_utils import resolve_device, seed_from, torch_seeded
+from ..utils.skorch_utils import AutoDeviceNetMixin
 from ..utils.validation import check_positive_int
 
 MAX_PITCH = 127
@@ -109,7 +108,9 @@ class IndexBatches:
             yield self.X[rows], None if self.y is None else self.y[rows]
 
 
-class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet):
+class UnitEmbedder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, AutoDeviceNetMixin, NeuralNet
+):
     """Base class of the embedders of note units: skorch ``NeuralNet`` + transformer.
 
     Not used directly; see :class:`sklearn_musemb.embedders.AdjDEmbedder`.
@@ -211,11 +212,6 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
             ),
         )
 
-    def _get_param_names(self) -> list[str]:
-        # skorch lists every attribute without a trailing underscore as a param;
-        # private state (leading underscore) is not a constructor argument.
-        return [k for k in super()._get_param_names() if not k.startswith("_")]
-
     @property
     def _n_features_out(self) -> int:
         """Output width, for ``get_feature_names_out``."""
@@ -230,41 +226,6 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
     # that sklearn (and hasattr) sees a pure transformer.
     predict = available_if(_never)(NeuralNet.predict)
     predict_proba = available_if(_never)(NeuralNet.predict_proba)
-
-    # -- device handling -------------------------------------------------------------
-    @contextlib.contextmanager
-    def _on_resolved_device(self) -> Iterator[str]:
-        """Let skorch see a concrete device while keeping the ``device`` param.
-
-        skorch reads ``self.device`` wherever it moves modules and tensors; an
-        ``"auto"`` parameter must stay ``"auto"`` for ``get_params``/``clone``, so it
-        is swapped for the resolved device for the duration of the block only.
-        """
-        requested = self.device
-        resolved = resolve_device(requested)
-        vars(self)["device"] = resolved
-        try:
-            yield resolved
-        finally:
-            vars(self)["device"] = requested
-
-    def set_params(self, **params: Any) -> UnitEmbedder:
-        # On a fitted net skorch re-initialises the module (and moves it to
-        # ``self.device``) inside set_params, so "auto" must be resolved there too.
-        if "device" in params or not getattr(self, "initialized_", False):
-            return super().set_params(**params)
-        with self._on_resolved_device():
-            return super().set_params(**params)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        requested = state.get("device")
-        if isinstance(requested, str) and requested == "auto":
-            state["device"] = resolve_device("auto")
-            super().__setstate__(state)
-            vars(self)["device"] = "auto"
-            vars(self)["device_"] = resolve_device("auto")
-        else:
-            super().__setstate__(state)
 
     # -- validation --------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -478,14 +439,10 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
         self._check_params()
         first_fit = not (warm and self.__sklearn_is_fitted__())
         units = self._validate_units(X, reset=first_fit)
-        seed = None if self.random_state is None else seed_from(self.random_state)
-        with self._on_resolved_device() as device, torch_seeded(seed, device):
-            self.device_ = device
+        with self._seeded_fit() as device:
             if first_fit:
                 self._fit_encoding(units)
             train_X, train_y = self._training_data(units)
-            self._torch_rng = torch.Generator(device=device)
-            self._torch_rng.manual_seed(seed if seed is not None else seed_from(None))
             self._events_on_device = torch.as_tensor(units.events, device=device)
             self._encode_batch = self._batch_encoder(device)
             self._batch_figures: dict[str, torch.Tensor] = {}
@@ -494,8 +451,7 @@ class UnitEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralNet)
                     self.initialize()
                 NeuralNet.partial_fit(self, train_X, train_y, **fit_params)
             finally:
-                del self._events_on_device, self._encode_batch
-                del self._torch_rng, self._batch_figures
+                del self._events_on_device, self._encode_batch, self._batch_figures
         return self
 
     # -- embedding ---------------------------------------------------------------------

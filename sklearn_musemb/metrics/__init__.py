@@ -5,6 +5,8 @@
   section 4.4; geometric mean, lower is better).
 - :func:`make_adjacency_rank_scorer`, :data:`adjacency_rank_scorer`: the same as a
   greater-is-better (negated) scorer for ``GridSearchCV(scoring=...)``.
+- :func:`compare_rank_distributions`: per-method summaries, pairwise t-tests
+  with Bonferroni correction and Levene's test for spread (Bretan et al. 2017).
 """
 
 from .ranking import (
@@ -14,11 +16,13 @@ from .ranking import (
     adjacency_ranks,
     make_adjacency_rank_scorer,
 )
+from .statistics import compare_rank_distributions
 
 __all__ = [
     "AdjacencyRankScorer",
     "adjacency_rank",
     "adjacency_rank_scorer",
     "adjacency_ranks",
+    "compare_rank_distributions",
     "make_adjacency_rank_scorer",
 ]

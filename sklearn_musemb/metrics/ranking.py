@@ -16,10 +16,12 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
+from sklearn.preprocessing import normalize
 from sklearn.utils import check_array, check_random_state
 
 from ..units.container import Units
 from ..utils.validation import check_positive_int
+from .statistics import _summarise
 
 #: Summaries accepted by :func:`adjacency_rank` (``statistic=``).
 STATISTICS = ("geometric_mean", "median", "mean")
@@ -225,17 +227,40 @@ def adjacency_ranks(
         still = _is_near(queries[q_idx], redraw, piece, position)
         q_idx, d_idx = q_idx[still], d_idx[still]
 
-    ranks = np.empty(queries.size, dtype=np.float64)
-    for start in range(0, queries.size, chunk_size):
-        stop = min(start + chunk_size, queries.size)
-        ref = embeddings[queries[start:stop]]
-        diff = embeddings[positives[start:stop]] - ref
-        d_pos = np.einsum("qd,qd->q", diff, diff)
-        diff = embeddings[distractors[start:stop]]  # a new array: safe to change
-        diff -= ref[:, None, :]
-        d_dis = np.einsum("qkd,qkd->qk", diff, diff)
-        closer = np.count_nonzero(d_dis < d_pos[:, None], axis=1)
-        tied = np.count_nonzero(d_dis == d_pos[:, None], axis=1)
+    return _candidate_ranks(
+        embeddings[queries], embeddings, positives, distractors, "euclidean", chunk_size
+    )
+
+
+def _candidate_ranks(
+    predicted: np.ndarray,
+    embeddings: np.ndarray,
+    targets: np.ndarray,
+    distractors: np.ndarray,
+    metric: str,
+    chunk_size: int,
+) -> np.ndarray:
+    """Mid-rank of each target among itself and its distractors, lower is closer."""
+    if metric == "cosine":
+        predicted, embeddings = normalize(predicted), normalize(embeddings)
+    ranks = np.empty(len(targets), dtype=np.float64)
+    for start in range(0, len(targets), chunk_size):
+        stop = start + chunk_size
+        query = predicted[start:stop, None, :]
+        # target in column 0: one computation for all candidates, so equal
+        # embeddings give exactly equal distances (ties)
+        candidates = embeddings[
+            np.column_stack([targets[start:stop], distractors[start:stop]])
+        ]
+        if metric == "euclidean":
+            candidates -= query
+            candidates *= candidates
+            distance = candidates.sum(axis=-1)  # squared distance
+        else:
+            candidates *= query
+            distance = -candidates.sum(axis=-1)  # negated cosine similarity
+        closer = np.count_nonzero(distance[:, 1:] < distance[:, :1], axis=1)
+        tied = np.count_nonzero(distance[:, 1:] == distance[:, :1], axis=1)
         ranks[start:stop] = 1.0 + closer + 0.5 * tied
     return ranks
 
@@ -300,11 +325,7 @@ def adjacency_rank(
     ranks = adjacency_ranks(
         embeddings, units, n_candidates=n_candidates, random_state=random_state
     )
-    if statistic == "geometric_mean":
-        return float(np.exp(np.mean(np.log(ranks))))
-    if statistic == "median":
-        return float(np.median(ranks))
-    return float(np.mean(ranks))
+    return _summarise(ranks, statistic)
 
 
 class AdjacencyRankScorer:

@@ -1,4 +1,5 @@
-"""PyTorch modules: encoders, decoders, heads, discriminators and losses."""
+"""PyTorch modules: encoders, decoders, heads, discriminators, sequence models and
+losses."""
 
 from .adjacency import AdjacencyNet
 from .autoencoder import AutoencoderNet
@@ -6,10 +7,13 @@ from .decoder import EventDecoder
 from .discriminator import PriorDiscriminator
 from .encoder import EventEncoder, ResidualLinear
 from .heads import PairClassifier
+from .sequence import CosineDistanceLoss, EmbeddingLSTM
 
 __all__ = [
     "AdjacencyNet",
     "AutoencoderNet",
+    "CosineDistanceLoss",
+    "EmbeddingLSTM",
     "EventDecoder",
     "EventEncoder",
     "PairClassifier",
