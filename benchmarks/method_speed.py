@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import DEFAULT_ROOT, device_name, geometric_mean
-from bretan_heck_table2 import METHODS, REPRESENTATIONS
+from bretan_heck_tables import METHODS, REPRESENTATIONS
 
 from sklearn_musemb import Units, load_midi_corpus, segment_notes
 from sklearn_musemb.metrics import adjacency_ranks

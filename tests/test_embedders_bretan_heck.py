@@ -26,6 +26,7 @@ from sklearn_musemb.embedders import (
     DSSMEmbedder,
     VAEEmbedder,
 )
+from sklearn_musemb.embedders.adversarial import GAN_LR_DEFAULTS
 from sklearn_musemb.metrics import make_adjacency_rank_scorer
 from sklearn_musemb.units.container import Units
 
@@ -36,6 +37,10 @@ LIGHT = {
     "module__hidden_dim": 16,
     "module__event_channels": 4,
 }
+
+DISC_LR = GAN_LR_DEFAULTS["optimizer_disc__lr"]
+GEN_LR = GAN_LR_DEFAULTS["optimizer_gen__lr"]
+assert 3e-3 not in (DISC_LR, GEN_LR)  # the tests tell the three rates apart by value
 
 #: The classes that carry the N(0, I) adversary (A-AdjD, A-DSSM, AAE).
 ADVERSARIAL = [AdjDEmbedder, DSSMEmbedder, AAEEmbedder]
@@ -114,7 +119,7 @@ def test_each_optimizer_owns_exactly_its_part(cls):
         [g["lr"] for g in opt.param_groups]
         for opt in (est.optimizer_disc_, est.optimizer_gen_, est.optimizer_)
     ]
-    assert lrs == [[1e-3], [2e-3], [3e-3]]
+    assert lrs == [[DISC_LR], [GEN_LR], [3e-3]]
 
 
 @pytest.mark.parametrize("cls", ADVERSARIAL, ids=lambda c: c.__name__)
@@ -123,7 +128,7 @@ def test_gan_learning_rates_are_settable_before_and_after_fit(cls):
     fitted = cls(adversarial=True, **LIGHT).fit(units)
     fitted.set_params(optimizer_disc__lr=0.01)
     assert fitted.optimizer_disc_.param_groups[0]["lr"] == 0.01
-    assert fitted.optimizer_gen_.param_groups[0]["lr"] == 2e-3
+    assert fitted.optimizer_gen_.param_groups[0]["lr"] == GEN_LR
     fitted.set_params(optimizer_gen__lr=0.05)
     assert fitted.optimizer_gen_.param_groups[0]["lr"] == 0.05
     fitted.partial_fit(units)  # training on keeps the new rates
@@ -134,7 +139,7 @@ def test_gan_learning_rates_are_settable_before_and_after_fit(cls):
     assert est.get_params()["optimizer_disc__lr"] == 0.01
     est.fit(units)
     assert est.optimizer_disc_.param_groups[0]["lr"] == 0.01
-    assert est.optimizer_gen_.param_groups[0]["lr"] == 2e-3
+    assert est.optimizer_gen_.param_groups[0]["lr"] == GEN_LR
     assert est.optimizer_.param_groups[0]["lr"] == est.lr
 
 
@@ -289,7 +294,7 @@ def test_thin_classes_default_to_adversarial_and_clone_faithfully():
         twin = clone(cls(adversarial=False, lr=0.01))
         assert type(twin) is cls
         assert twin.adversarial is False and twin.lr == 0.01
-        assert twin.get_params()["optimizer_gen__lr"] == 2e-3
+        assert twin.get_params()["optimizer_gen__lr"] == GEN_LR
 
 
 # -- VAE -------------------------------------------------------------------------------

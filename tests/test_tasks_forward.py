@@ -322,6 +322,19 @@ def test_random_sequence_stays_near_chance():
     assert -44 < fwd.score(Z[300:], order[300:]) < -32  # chance: -37.99
 
 
+def test_ranks_are_one_per_window_and_score_summarises_them():
+    Z, order = rotation_sequences(seed=0)
+    rng = np.random.default_rng(0)
+    noisy = Z + rng.normal(scale=0.5, size=Z.shape).astype(np.float32)
+    fwd = ForwardPredictor(**{**LIGHT, "max_epochs": 2}).fit(Z, order)
+    ranks = fwd.ranks(noisy, order)
+    assert ranks.shape == (8 * (30 - 3),)
+    assert ranks.min() >= 1 and ranks.max() <= 100
+    assert fwd.score(noisy, order) == -np.exp(np.log(ranks).mean())
+    assert np.array_equal(fwd.ranks(noisy, order, random_state=0), ranks)
+    assert not np.array_equal(fwd.ranks(noisy, order, random_state=1), ranks)
+
+
 # -- the estimator: sequence order -----------------------------------------------------
 def test_fit_uses_exactly_the_windows_of_consecutive_units():
     units = hand_built_units()

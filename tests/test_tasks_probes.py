@@ -20,13 +20,13 @@ from sklearn.model_selection import GroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
 from sklearn_musemb.embedders import AdjDEmbedder
+from sklearn_musemb.nn.losses import dssm_logits
 from sklearn_musemb.tasks.chroma import (
     ChromaNet,
     ChromaProbe,
     chroma_cosine,
     chroma_cosine_scorer,
     chroma_cosines,
-    cosine_logits,
 )
 from sklearn_musemb.tasks.composer import COMPOSER_SCORING, make_composer_probe
 from sklearn_musemb.tasks.density import DENSITY_SCORING, make_density_probe
@@ -60,7 +60,7 @@ def test_cosine_softmax_loss_matches_a_hand_computation():
     pred = torch.tensor([[1.0, 0.0]])
     true = torch.tensor([[1.0, 1.0]])
     negatives = torch.tensor([[[0.0, 2.0], [3.0, 0.0]]])
-    logits = cosine_logits(pred, true, negatives, scale=2.0)
+    logits = dssm_logits(pred, true, negatives, scale=2.0, similarity="cosine")
     # cosines: 1/sqrt(2), 0, 1; softmax of 2 * cos, class 0
     c = 1 / math.sqrt(2)
     expected = -math.log(math.exp(2 * c) / (math.exp(2 * c) + 1 + math.exp(2)))

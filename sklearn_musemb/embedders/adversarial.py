@@ -33,9 +33,11 @@ from ..nn.losses import prior_discriminator_loss, prior_generator_loss
 ADVERSARY_METRICS = ("disc_loss", "gen_loss")
 
 #: Learning rates of the two GAN steps unless given. The paper needed a GAN rate
-#: higher than the similarity loss's (3.1); these are what worked on piano-midi
-#: with Adam and the default ``lr=1e-3`` (see docs/estimators.md).
-GAN_LR_DEFAULTS = {"optimizer_disc__lr": 1e-3, "optimizer_gen__lr": 2e-3}
+#: higher than its similarity loss's (3.1) but gives neither; with Adam and the
+#: method's ``lr=1e-3``, a GAN rate ten times LOWER won on validation pieces of
+#: piano-midi for all three adversarial methods, while 1e-3 / 2e-3 collapsed the
+#: embeddings (``benchmarks/gan_lr_selection.py``, docs/methods-bretan-heck.md).
+GAN_LR_DEFAULTS = {"optimizer_disc__lr": 1e-4, "optimizer_gen__lr": 1e-4}
 
 
 def with_gan_lr_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -200,8 +200,8 @@ class AAEEmbedder(PriorAdversaryMixin, AutoencoderEmbedder):
         Discriminator class; ``discriminator__hidden_dim`` etc. configure it.
     optimizer_disc, optimizer_gen : type of torch.optim.Optimizer, default=Adam
         Optimizers of the discriminator and generator steps. Their learning rates
-        are ``optimizer_disc__lr`` (default 1e-3) and ``optimizer_gen__lr``
-        (default 2e-3), both grid-searchable.
+        are ``optimizer_disc__lr`` (default 1e-4) and ``optimizer_gen__lr``
+        (default 1e-4), both grid-searchable.
     lr : float, default=1e-3
         Adam learning rate of the reconstruction loss.
     max_epochs : int, default=10

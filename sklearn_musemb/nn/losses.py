@@ -24,16 +24,36 @@ def euclidean_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 1.0 / (1.0 + distance)
 
 
+def cosine_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity along the last axis; a zero vector has 0 with anything.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a, b = torch.tensor([[1., 0.], [0., 0.]]), torch.tensor([[2., 0.], [1., 1.]])
+    >>> cosine_similarity(a, b)
+    tensor([1., 0.])
+    """
+    return F.cosine_similarity(a, b, dim=-1)
+
+
+#: Similarities :func:`dssm_logits` accepts, by name.
+SIMILARITIES = {"euclidean": euclidean_similarity, "cosine": cosine_similarity}
+
+
 def dssm_logits(
     query: torch.Tensor,
     positive: torch.Tensor,
     negatives: torch.Tensor,
     scale: float = 1.0,
+    similarity: str = "euclidean",
 ) -> torch.Tensor:
-    """Logits of the DSSM softmax: scaled Euclidean similarities to the candidates.
+    """Logits of the DSSM softmax: scaled similarities of a query to its candidates.
 
     Cross-entropy of these logits against class 0 (the positive) is
-    ``-log P(positive | query)`` of Bretan & Heck (2019), Eq. 2-3. ``scale``
+    ``-log P(positive | query)`` of Bretan & Heck (2019), Eq. 2-3: with the
+    Euclidean similarity ``1 / (1 + D)`` the DSSM loss, with the cosine (the
+    paper's 4.4) the chroma-prediction loss. ``scale``
     multiplies the similarities before the softmax (the smoothing factor of the
     original DSSM; the paper's equation has 1). With ``scale=1`` similarities lie
     in (0, 1], so even negatives infinitely far away leave the positive a
@@ -46,6 +66,8 @@ def dssm_logits(
     negatives : torch.Tensor of shape (n, k, d)
         ``k`` negatives per query.
     scale : float, default=1.0
+    similarity : {"euclidean", "cosine"}, default="euclidean"
+        A key of :data:`SIMILARITIES`.
 
     Returns
     -------
@@ -62,7 +84,7 @@ def dssm_logits(
     0.747
     """
     candidates = torch.cat([positive.unsqueeze(1), negatives], dim=1)
-    return scale * euclidean_similarity(query.unsqueeze(1), candidates)
+    return scale * SIMILARITIES[similarity](query.unsqueeze(1), candidates)
 
 
 def reconstruction_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

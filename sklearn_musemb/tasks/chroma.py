@@ -28,6 +28,7 @@ from torch import nn
 from ..embedders.base import IndexBatches, _never
 from ..metrics.ranking import _check_statistic
 from ..metrics.statistics import _summarise
+from ..nn.losses import dssm_logits
 from ..utils.skorch_utils import AutoDeviceNetMixin
 from ..utils.validation import check_finite_number, check_positive_int
 
@@ -81,48 +82,6 @@ class ChromaNet(nn.Module):
         return self.net(X)
 
 
-def cosine_logits(
-    query: torch.Tensor,
-    positive: torch.Tensor,
-    negatives: torch.Tensor,
-    scale: float = 1.0,
-) -> torch.Tensor:
-    """Logits of the softmax over cosine similarity (Bretan & Heck 2019, 4.4).
-
-    Cross-entropy of these logits against class 0 (the positive) is
-    ``-log P(positive | query)`` of Eq. 2-3 with ``sim`` the cosine similarity,
-    the chroma-prediction loss. The cosine of a zero vector with anything is 0.
-
-    Parameters
-    ----------
-    query : torch.Tensor of shape (n, d)
-        Predictions.
-    positive : torch.Tensor of shape (n, d)
-        The true targets.
-    negatives : torch.Tensor of shape (n, k, d)
-        ``k`` targets of random units per row.
-    scale : float, default=1.0
-        Factor on the similarities before the softmax; the paper's equation
-        has 1.
-
-    Returns
-    -------
-    torch.Tensor of shape (n, 1 + k)
-        Column 0 is the positive.
-
-    Examples
-    --------
-    >>> import torch
-    >>> cosine_logits(torch.tensor([[1., 0.]]), torch.tensor([[2., 0.]]),
-    ...               torch.tensor([[[0., 3.], [-1., 0.]]]))
-    tensor([[ 1.,  0., -1.]])
-    """
-    candidates = torch.cat([positive.unsqueeze(1), negatives], dim=1)
-    return scale * nn.functional.cosine_similarity(
-        query.unsqueeze(1), candidates, dim=-1
-    )
-
-
 class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
     """Predict unit chromas from embeddings with a cosine-softmax loss.
 
@@ -130,7 +89,8 @@ class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
     two-layer network (:class:`ChromaNet`) maps an embedding to a 12-d chroma and
     is trained to minimise ``-log P(true chroma | prediction)``, a softmax over
     the cosine similarity of the prediction to the unit's true chroma and to the
-    chromas of ``n_negatives`` random units (:func:`cosine_logits`). The
+    chromas of ``n_negatives`` random units
+    (:func:`~sklearn_musemb.nn.losses.dssm_logits`, ``similarity="cosine"``). The
     negatives are drawn on the device, uniformly with replacement, from all
     targets passed to ``fit`` (a unit may, with probability ``1 / n_units``,
     be its own negative; such collisions are not filtered).
@@ -317,8 +277,12 @@ class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
             generator=getattr(self, "_torch_rng", None),
             device=pool.device,
         )
-        logits = cosine_logits(
-            y_pred, y_true, pool[rows], scale=float(self.similarity_scale)
+        logits = dssm_logits(
+            y_pred,
+            y_true,
+            pool[rows],
+            scale=float(self.similarity_scale),
+            similarity="cosine",
         )
         target = torch.zeros(len(logits), dtype=torch.long, device=logits.device)
         return self.criterion_(logits, target)

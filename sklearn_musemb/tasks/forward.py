@@ -745,15 +745,52 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
             out[contexts[:, -1]] = self._predict_windows(Z, contexts)
         return out
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Negated forward-prediction rank (greater is better).
+    def ranks(
+        self, X: Any, y: Any = None, random_state: Any = SCORE_SEED
+    ) -> np.ndarray:
+        """Rank of the true next embedding of every window (lower is better).
 
         For every window of ``n_context + 1`` consecutive rows, the embedding
         predicted from the first ``n_context`` is compared with the true last
         one and ``n_candidates - 1`` random rows of ``X`` (never the target nor
         its augmented copies, i.e. rows of the same piece and position), by
-        ``metric``; the ranks are summarised by ``statistic``. Candidates are
-        drawn with seed :data:`SCORE_SEED`.
+        ``metric`` (:func:`forward_prediction_ranks`).
+
+        Parameters
+        ----------
+        X : array-like of float, shape (n_units, n_dims)
+            Embeddings of the evaluated units.
+        y : Units, array-like of int of shape (n_units, 3) or None, default=None
+            The order of the rows, as in :meth:`fit`.
+        random_state : int, RandomState, Generator or None, default=SCORE_SEED
+            Seeds the distractors.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_windows,)
+            1 is best, ``n_candidates`` worst; windows in the order of
+            :func:`sequence_windows`.
+        """
+        check_is_fitted(self)
+        self._check_params()
+        Z, order = self._validate(X, y, reset=False)
+        windows = self._windows(order, self.n_context + 1, "score")
+        predicted = self._predict_windows(Z, windows[:, :-1])
+        return forward_prediction_ranks(
+            predicted,
+            Z,
+            windows[:, -1],
+            unit_ids=_unit_ids(order),
+            n_candidates=self.n_candidates,
+            metric=self.metric,
+            random_state=random_state,
+        )
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Negated forward-prediction rank (greater is better).
+
+        The :meth:`ranks` of every window, with distractors drawn with seed
+        :data:`SCORE_SEED`, summarised by ``statistic``.
 
         Parameters
         ----------
@@ -765,20 +802,6 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
         Returns
         -------
         float
-            ``-forward_prediction_rank(...)``, between ``-n_candidates`` and -1.
+            Minus the summarised rank, between ``-n_candidates`` and -1.
         """
-        check_is_fitted(self)
-        self._check_params()
-        Z, order = self._validate(X, y, reset=False)
-        windows = self._windows(order, self.n_context + 1, "score")
-        predicted = self._predict_windows(Z, windows[:, :-1])
-        return -forward_prediction_rank(
-            predicted,
-            Z,
-            windows[:, -1],
-            unit_ids=_unit_ids(order),
-            n_candidates=self.n_candidates,
-            metric=self.metric,
-            statistic=self.statistic,
-            random_state=SCORE_SEED,
-        )
+        return -_summarise(self.ranks(X, y), self.statistic)
