@@ -358,13 +358,17 @@ def markdown(result: dict) -> str:
         "",
         "Items are adjacent pairs (DSSM, AdjD and adversarial variants) or units "
         "(VAE, AAE) per second of training.",
+    ]
+    stats = result["rank_statistics"]
+    if stats is None:
+        return "\n".join(rows) + "\n"
+    rows += [
         "",
         "## Ranking distributions (Bretan et al. 2017 statistics)",
         "",
         "| features | median | geometric mean | IQR | std | skew |",
         "|---|---|---|---|---|---|",
     ]
-    stats = result["rank_statistics"]
     for i, name in enumerate(stats["methods"]["method"]):
         m = stats["methods"]
         rows.append(
@@ -532,10 +536,15 @@ def main() -> None:
     ranks: dict[str, np.ndarray] = {}
 
     def write() -> None:
+        # the statistics compare distributions: they need two of them
+        result["rank_statistics"] = (
+            rank_statistics(ranks, "HandcraftedFeatures (45-d)")
+            if len(ranks) >= 2
+            else None
+        )
         if not args.out_dir:
             return
         args.out_dir.mkdir(parents=True, exist_ok=True)
-        result["rank_statistics"] = rank_statistics(ranks, "HandcraftedFeatures (45-d)")
         (args.out_dir / "tables.json").write_text(json.dumps(result, indent=1) + "\n")
         (args.out_dir / "tables.md").write_text(markdown(result))
         boxplot(ranks, args.out_dir / "ranks_boxplot.png")
@@ -571,9 +580,7 @@ def main() -> None:
             print(json.dumps(row), flush=True)
             write()
     write()
-    if result["models"]:
-        result["rank_statistics"] = rank_statistics(ranks, "HandcraftedFeatures (45-d)")
-        print(markdown(result))
+    print(markdown(result))
 
 
 if __name__ == "__main__":
