@@ -9,8 +9,6 @@ The embedders are imported on first use (PEP 562), so reading MIDI and cutting
 units (in joblib workers, say) does not import torch and skorch.
 """
 
-import importlib
-
 __version__ = "0.1.0.dev0"
 
 from .features import HandcraftedFeatures  # noqa: E402
@@ -23,6 +21,7 @@ from .units import (  # noqa: E402
     segment_beats,
     segment_notes,
 )
+from .utils.lazy import lazy_attributes  # noqa: E402
 
 __all__ = [
     "ADjDEmbedder",
@@ -44,11 +43,4 @@ __all__ = [
 _LAZY = {"ADjDEmbedder": ".embedders", "AdjDEmbedder": ".embedders"}
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

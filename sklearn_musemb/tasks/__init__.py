@@ -17,8 +17,7 @@ The torch-based parts (:mod:`.chroma`, :mod:`.forward`) are imported on first us
 (PEP 562), so the targets and sklearn probes load without torch.
 """
 
-import importlib
-
+from ..utils.lazy import lazy_attributes
 from .composer import COMPOSER_SCORING, make_composer_probe
 from .density import DENSITY_SCORING, make_density_probe
 from .targets import unit_chroma, unit_duration
@@ -57,11 +56,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
