@@ -17,7 +17,7 @@ from sklearn.utils.estimator_checks import (
 )
 from skorch import NeuralNet
 
-from sklearn_musemb.embedders import UnitEmbedder
+from sklearn_musemb.embedders import RollEmbedder, UnitEmbedder
 from sklearn_musemb.tasks.forward import ForwardPredictor
 from sklearn_musemb.utils.discovery import all_estimators
 
@@ -30,6 +30,8 @@ LIGHT_PARAMS = {
     "verbose": 0,
     "module__hidden_dim": 16,
     "module__event_channels": 4,
+    "module__channels": (2, 2, 2, 2),
+    "module__hidden_dims": (8,),
 }
 
 #: Checks that cannot pass for a skorch-based estimator, with the reason.
@@ -90,6 +92,30 @@ ODD_WIDTH_CHECKS = [
 ]
 
 
+#: A flat piano roll has n_pitches x n_ticks columns (5760 for the paper's 60 x 96);
+#: sklearn's generic check data has 2-10 columns, which the piano-roll embedders
+#: reject with a ValueError naming both widths.
+ROLL_WIDTH_REASON = (
+    "sklearn's check data has 2-10 columns; a flat piano roll needs 60 x 96 = 5760 "
+    "and the piano-roll embedders raise ValueError; test_embedders_piano_roll.py "
+    "asserts the same properties on valid rolls"
+)
+ROLL_WIDTH_CHECKS = [
+    *ODD_WIDTH_CHECKS,
+    "check_dtype_object",
+    "check_estimators_fit_returns_self",
+    "check_estimators_overwrite_params",
+    "check_fit2d_1feature",
+    "check_fit2d_1sample",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+]
+
+
 #: ForwardPredictor's y is the sequence order, an (n, 3) array of (piece, variant,
 #: position); sklearn's checks fit with a 1-d y and get its ValueError.
 ORDER_AS_Y_REASON = (
@@ -134,6 +160,8 @@ def expected_failed_checks(estimator):
             del failures["check_do_not_raise_errors_in_init_or_set_params"]
     if isinstance(estimator, UnitEmbedder):
         failures.update(dict.fromkeys(ODD_WIDTH_CHECKS, ODD_WIDTH_REASON))
+    if isinstance(estimator, RollEmbedder):
+        failures.update(dict.fromkeys(ROLL_WIDTH_CHECKS, ROLL_WIDTH_REASON))
     if isinstance(estimator, ForwardPredictor):
         failures.update(dict.fromkeys(ORDER_AS_Y_CHECKS, ORDER_AS_Y_REASON))
     return failures
@@ -151,6 +179,10 @@ def test_discovery_finds_every_public_estimator_and_no_base_class():
         "ADSSMEmbedder",
         "AdjDEmbedder",
         "AAdjDEmbedder",
+        "DenoisingRollEmbedder",
+        "ContextRollEmbedder",
+        "ComposerRollEmbedder",
+        "RegularizedRollEmbedder",
         "ForwardPredictor",
         "ChromaProbe",
         "Transposer",

@@ -28,7 +28,7 @@ class AutoencoderEmbedder(UnitEmbedder):
 
     _abstract = True
 
-    def _training_data(self, units: Units) -> tuple[np.ndarray, None]:
+    def _training_data(self, units: Units, y: object = None) -> tuple[np.ndarray, None]:
         return np.arange(len(units), dtype=np.int64), None
 
     def _reconstruction_target(

@@ -1,7 +1,9 @@
 """The estimator base every embedder shares: a skorch ``NeuralNet`` that transforms.
 
-skorch has no transformer class (skorch issue #482); :class:`UnitEmbedder` is
-``NeuralNet`` + :class:`sklearn.base.TransformerMixin`:
+skorch has no transformer class (skorch issue #482); :class:`NetEmbedder` is
+``NeuralNet`` + :class:`sklearn.base.TransformerMixin`, and :class:`UnitEmbedder`
+specialises it to note units (the piano-roll embedders of
+:mod:`sklearn_musemb.embedders.piano_roll` specialise it to beat units):
 
 - ``fit(X, y=None)`` trains on units (``y`` is ignored: the methods are
   self-supervised) and returns ``self``;
@@ -12,11 +14,12 @@ skorch has no transformer class (skorch issue #482); :class:`UnitEmbedder` is
 - ``device="auto"`` picks CUDA when present; ``random_state`` makes two fits on CPU
   give identical embeddings; pickles of GPU-trained models load on CPU-only machines.
 
-Subclasses say what skorch iterates over (:meth:`UnitEmbedder._training_data`:
-index arrays, e.g. of adjacent pairs) and what the loss of one batch is
-(:meth:`UnitEmbedder._batch_loss`); figures other than the loss that a batch
-records (:meth:`UnitEmbedder._record`) and that are named in ``_batch_metrics``
-reach skorch's history per epoch.
+Subclasses say how input is checked and densified (:meth:`NetEmbedder._validate_units`,
+:meth:`NetEmbedder._batch_encoder`, :meth:`NetEmbedder._module_kwargs`), what skorch
+iterates over (:meth:`NetEmbedder._training_data`: index arrays, e.g. of adjacent
+pairs) and what the loss of one batch is (:meth:`NetEmbedder._batch_loss`); figures
+other than the loss that a batch records (:meth:`NetEmbedder._record`) and that are
+named in ``_batch_metrics`` reach skorch's history per epoch.
 """
 
 from __future__ import annotations
@@ -68,6 +71,9 @@ class IndexBatches:
         Where the index tensors live.
     generator : torch.Generator or None
         Source of the permutations (must live on ``device``).
+    min_size : int, default=1
+        A last batch smaller than this joins the one before it (networks with
+        batch norm cannot train on a batch of one unit).
     """
 
     def __init__(
@@ -77,6 +83,7 @@ class IndexBatches:
         shuffle: bool,
         device: str,
         generator: torch.Generator | None = None,
+        min_size: int = 1,
     ) -> None:
         X, y = self._arrays(dataset)
         self.X = torch.as_tensor(X, device=device)
@@ -84,6 +91,11 @@ class IndexBatches:
         self.batch_size = int(batch_size) if batch_size not in (None, -1) else len(X)
         self.shuffle = shuffle
         self.generator = generator
+        n = len(self.X)
+        bounds = [*range(0, n, self.batch_size), n] if n else [0]
+        if len(bounds) > 2 and bounds[-1] - bounds[-2] < min_size:
+            del bounds[-2]
+        self._bounds = bounds
 
     @staticmethod
     def _arrays(dataset: Dataset | Subset) -> tuple[np.ndarray, np.ndarray | None]:
@@ -95,7 +107,7 @@ class IndexBatches:
         return np.asarray(dataset.X), None if y is None else np.asarray(y)
 
     def __len__(self) -> int:
-        return -(-len(self.X) // self.batch_size)
+        return len(self._bounds) - 1
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         n = len(self.X)
@@ -103,14 +115,314 @@ class IndexBatches:
             order = torch.randperm(n, generator=self.generator, device=self.X.device)
         else:
             order = torch.arange(n, device=self.X.device)
-        for start in range(0, n, self.batch_size):
-            rows = order[start : start + self.batch_size]
+        for start, stop in zip(self._bounds[:-1], self._bounds[1:], strict=True):
+            rows = order[start:stop]
             yield self.X[rows], None if self.y is None else self.y[rows]
 
 
-class UnitEmbedder(
+class NetEmbedder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, AutoDeviceNetMixin, NeuralNet
 ):
+    """Base class of every embedder: skorch ``NeuralNet`` + transformer.
+
+    Not used directly; see :class:`UnitEmbedder` (note units) and
+    :class:`~sklearn_musemb.embedders.piano_roll.RollEmbedder` (beat units).
+
+    Parameters
+    ----------
+    module : type of torch.nn.Module
+        The network; it receives :meth:`_module_kwargs` plus every ``module__*``
+        parameter.
+    criterion : type of torch.nn.Module
+        The training loss.
+    embedding_dim : int, default=32
+        Size of the embedding.
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=10
+    batch_size : int, default=256
+    train_split : callable or None, default=None
+        skorch's validation split, applied to the training items (pairs or
+        units, not pieces, are split: validation scores are optimistic).
+    callbacks : list or None, default=None
+        skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA when available, else CPU. The device used is
+        stored in ``device_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order and negative sampling; with an int,
+        two fits on CPU give identical embeddings.
+    **kwargs
+        Further skorch parameters, e.g. ``module__hidden_dim=128`` or
+        ``optimizer__weight_decay=1e-5``.
+    """
+
+    _abstract = True
+    #: Per-batch figures recorded with :meth:`_record`, averaged per epoch into
+    #: ``history_`` as ``train_<name>`` (and ``valid_<name>`` with a train_split).
+    _batch_metrics: tuple[str, ...] = ()
+    #: Constructor arguments of ``module`` that ``module__*`` parameters override.
+    _module_defaults: dict[str, Any] = {}
+    #: Smallest training batch: a smaller last batch joins the one before it.
+    _min_batch_size = 1
+
+    def __init__(
+        self,
+        module: type[torch.nn.Module],
+        criterion: type[torch.nn.Module],
+        *,
+        embedding_dim: int = 32,
+        optimizer: type[torch.optim.Optimizer] = torch.optim.Adam,
+        lr: float = 1e-3,
+        max_epochs: int = 10,
+        batch_size: int = 256,
+        train_split: Any = None,
+        callbacks: Any = None,
+        verbose: int = 0,
+        device: str = "auto",
+        random_state: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )
+        self.embedding_dim = embedding_dim
+        self.random_state = random_state
+
+    # -- sklearn protocol ------------------------------------------------------------
+    def __sklearn_tags__(self) -> Tags:
+        return Tags(
+            estimator_type="transformer",
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(preserves_dtype=["float32"]),
+            input_tags=InputTags(two_d_array=True, positive_only=True),
+        )
+
+    @property
+    def _n_features_out(self) -> int:
+        """Output width, for ``get_feature_names_out``."""
+        return self.embedding_dim
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return bool(getattr(self, "initialized_", False)) and hasattr(
+            self, "n_features_in_"
+        )
+
+    # NeuralNet's predict/predict_proba make no sense for an embedder; hide them so
+    # that sklearn (and hasattr) sees a pure transformer.
+    predict = available_if(_never)(NeuralNet.predict)
+    predict_proba = available_if(_never)(NeuralNet.predict_proba)
+
+    # -- validation and encoding ----------------------------------------------------
+    def _check_params(self) -> None:
+        check_positive_int(self.embedding_dim, "embedding_dim", type(self).__name__)
+
+    def _validate_units(self, X: Any, *, reset: bool) -> Units:
+        """Return ``X`` as checked :class:`Units`, recording the input shape on fit."""
+        raise NotImplementedError
+
+    def _fit_encoding(self, units: Units) -> None:
+        """Learn what the dense encoding needs from the training units (if any)."""
+
+    def _batch_encoder(self, device: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The dense encoding of a batch of compact events on ``device``."""
+        raise NotImplementedError
+
+    def _module_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments of ``module`` that come from the data."""
+        raise NotImplementedError
+
+    def _encode_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Encode rows of the units held on the device during ``fit``."""
+        return self._encode_batch(self._events_on_device[rows])
+
+    # -- skorch hooks ----------------------------------------------------------------
+    def initialize_module(self) -> NetEmbedder:
+        if not hasattr(self, "n_features_in_"):
+            raise RuntimeError(
+                f"{type(self).__name__} builds its network from the data: call fit "
+                "instead of initialize"
+            )
+        kwargs = {
+            **self._module_kwargs(),
+            **self._module_defaults,
+            **self.get_params_for("module"),
+        }
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def get_iterator(self, dataset: Dataset | Subset, training: bool = False):
+        return IndexBatches(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=training,
+            device=self.device,
+            generator=self._torch_rng if training else None,
+            min_size=self._min_batch_size if training else 1,
+        )
+
+    @property
+    def _default_callbacks(self) -> list[tuple[str, Any]]:
+        callbacks = list(super()._default_callbacks)
+        # before print_log, so the epoch table shows them
+        callbacks[-1:-1] = [
+            (
+                f"{prefix}_{name}",
+                PassthroughScoring(
+                    name=f"{prefix}_{name}",
+                    lower_is_better=not name.endswith("accuracy"),
+                    on_train=prefix == "train",
+                ),
+            )
+            for name in self._batch_metrics
+            for prefix in ("train", "valid")
+        ]
+        return callbacks
+
+    def _record(self, name: str, value: torch.Tensor, training: bool) -> None:
+        """Keep a per-batch figure named in ``_batch_metrics`` for the history.
+
+        The figure stays on the device until the batch ends: :meth:`on_batch_end`
+        copies all of a batch's figures to the host at once, one device sync per
+        batch rather than one per figure.
+        """
+        prefix = "train" if training else "valid"
+        self._batch_figures[f"{prefix}_{name}"] = value.detach()
+
+    def on_batch_end(self, net: Any, **kwargs: Any) -> None:
+        figures = self._batch_figures
+        if figures:
+            values = torch.stack([v.float() for v in figures.values()]).tolist()
+            for name, value in zip(figures, values, strict=True):
+                self.history.record_batch(name, value)
+            figures.clear()
+
+    def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
+        """Loss of one batch of index tensors (what :meth:`_training_data` holds)."""
+        raise NotImplementedError
+
+    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        self._set_training(True)
+        loss = self._batch_loss(batch, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": None}
+
+    def validation_step(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
+        self._set_training(False)
+        with torch.no_grad():
+            loss = self._batch_loss(batch, training=False)
+        return {"loss": loss, "y_pred": None}
+
+    # -- fitting -----------------------------------------------------------------------
+    def _training_data(
+        self, units: Units, y: Any = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Index arrays skorch iterates over in batches (X and y of its Dataset).
+
+        ``y`` is what the caller passed to ``fit``: ignored by the self-supervised
+        methods, the labels of the supervised ones.
+        """
+        raise NotImplementedError
+
+    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> NetEmbedder:
+        """Train the embedding on units ``X``.
+
+        Parameters
+        ----------
+        X : Units or array-like
+            Training units (see the class docstring for the arrays it takes).
+        y : None or array-like of shape (n_units,)
+            Ignored by the self-supervised methods (accepted so the embedder
+            works in a :class:`~sklearn.pipeline.Pipeline` with a classifier);
+            the labels of the supervised ones.
+        **fit_params : dict
+            Passed on to skorch.
+
+        Returns
+        -------
+        self : object
+            The fitted embedder.
+        """
+        return self._fit(X, y, warm=self.warm_start, **fit_params)
+
+    def partial_fit(
+        self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any
+    ) -> NetEmbedder:
+        """Continue training on ``X`` for ``max_epochs`` more epochs.
+
+        Parameters and return value as in :meth:`fit`.
+        """
+        return self._fit(X, y, warm=True, **fit_params)
+
+    def _fit(self, X: Any, y: Any, *, warm: bool, **fit_params: Any) -> NetEmbedder:
+        self._check_params()
+        first_fit = not (warm and self.__sklearn_is_fitted__())
+        units = self._validate_units(X, reset=first_fit)
+        with self._seeded_fit() as device:
+            if first_fit:
+                self._fit_encoding(units)
+            train_X, train_y = self._training_data(units, y)
+            self._events_on_device = torch.as_tensor(units.events, device=device)
+            self._encode_batch = self._batch_encoder(device)
+            self._batch_figures: dict[str, torch.Tensor] = {}
+            try:
+                if first_fit:
+                    self.initialize()
+                NeuralNet.partial_fit(self, train_X, train_y, **fit_params)
+            finally:
+                del self._events_on_device, self._encode_batch, self._batch_figures
+        return self
+
+    # -- embedding ---------------------------------------------------------------------
+    def _encoder(self) -> torch.nn.Module:
+        """The embedding network: ``module_.encoder``, or ``module_`` itself."""
+        return getattr(self.module_, "encoder", self.module_)
+
+    def _embed(self, encoded: torch.Tensor) -> torch.Tensor:
+        """Embedding of an encoded batch: ``module_.embed``, or the encoder's output."""
+        embed = getattr(self.module_, "embed", None)
+        return embed(encoded) if embed is not None else self._encoder()(encoded)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Embed units with the trained encoder.
+
+        Parameters
+        ----------
+        X : Units or array-like
+            Units shaped like the training units (see the class docstring).
+
+        Returns
+        -------
+        ndarray of float32, shape (n_units, embedding_dim)
+        """
+        check_is_fitted(self)
+        units = self._validate_units(X, reset=False)
+        out = np.empty((len(units), self.embedding_dim), dtype=np.float32)
+        batch = self.batch_size if self.batch_size not in (None, -1) else len(units)
+        with self._on_resolved_device() as device, torch.inference_mode():
+            self._set_training(False)
+            events = torch.as_tensor(units.events, device=device)
+            encode = self._batch_encoder(device)
+            for start in range(0, len(units), batch):
+                stop = start + batch
+                emb = self._embed(encode(events[start:stop]))
+                out[start:stop] = emb.float().cpu().numpy()
+        return out
+
+
+class UnitEmbedder(NetEmbedder):
     """Base class of the embedders of note units: skorch ``NeuralNet`` + transformer.
 
     Not used directly; see :class:`sklearn_musemb.embedders.AdjDEmbedder`.
@@ -160,11 +472,6 @@ class UnitEmbedder(
 
     _abstract = True
     _unit_kind = "notes"
-    #: Per-batch figures recorded with :meth:`_record`, averaged per epoch into
-    #: ``history_`` as ``train_<name>`` (and ``valid_<name>`` with a train_split).
-    _batch_metrics: tuple[str, ...] = ()
-    #: Constructor arguments of ``module`` that ``module__*`` parameters override.
-    _module_defaults: dict[str, Any] = {}
 
     def __init__(
         self,
@@ -172,69 +479,24 @@ class UnitEmbedder(
         criterion: type[torch.nn.Module],
         *,
         representation: str = "two_hot",
-        embedding_dim: int = 32,
-        optimizer: type[torch.optim.Optimizer] = torch.optim.Adam,
-        lr: float = 1e-3,
-        max_epochs: int = 10,
-        batch_size: int = 256,
-        train_split: Any = None,
-        callbacks: Any = None,
-        verbose: int = 0,
-        device: str = "auto",
-        random_state: Any = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            module,
-            criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            verbose=verbose,
-            device=device,
-            **kwargs,
-        )
+        super().__init__(module, criterion, **kwargs)
         self.representation = representation
-        self.embedding_dim = embedding_dim
-        self.random_state = random_state
 
-    # -- sklearn protocol ------------------------------------------------------------
     def __sklearn_tags__(self) -> Tags:
-        return Tags(
-            estimator_type="transformer",
-            target_tags=TargetTags(required=False),
-            transformer_tags=TransformerTags(preserves_dtype=["float32"]),
-            input_tags=InputTags(
-                two_d_array=True, three_d_array=True, positive_only=True
-            ),
-        )
-
-    @property
-    def _n_features_out(self) -> int:
-        """Output width, for ``get_feature_names_out``."""
-        return self.embedding_dim
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return bool(getattr(self, "initialized_", False)) and hasattr(
-            self, "n_events_in_"
-        )
-
-    # NeuralNet's predict/predict_proba make no sense for an embedder; hide them so
-    # that sklearn (and hasattr) sees a pure transformer.
-    predict = available_if(_never)(NeuralNet.predict)
-    predict_proba = available_if(_never)(NeuralNet.predict_proba)
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
 
     # -- validation --------------------------------------------------------------------
     def _check_params(self) -> None:
+        super()._check_params()
         if self.representation not in REPRESENTATIONS:
             raise ValueError(
                 f"{type(self).__name__}: representation must be one of "
                 f"{REPRESENTATIONS}, got {self.representation!r}"
             )
-        check_positive_int(self.embedding_dim, "embedding_dim", type(self).__name__)
 
     def _validate_units(self, X: Any, *, reset: bool) -> Units:
         """Return ``X`` as checked :class:`Units`, recording the input width on fit."""
@@ -318,175 +580,9 @@ class UnitEmbedder(
         )
         return partial(continuous, mean=mean, scale=scale)
 
-    def _encode_rows(self, rows: torch.Tensor) -> torch.Tensor:
-        """Encode rows of the units held on the device during ``fit``."""
-        return self._encode_batch(self._events_on_device[rows])
-
-    # -- skorch hooks ----------------------------------------------------------------
-    def initialize_module(self) -> UnitEmbedder:
-        if not hasattr(self, "n_events_in_"):
-            raise RuntimeError(
-                f"{type(self).__name__} builds its network from the data: call fit "
-                "instead of initialize"
-            )
-        kwargs = {
+    def _module_kwargs(self) -> dict[str, Any]:
+        return {
             "event_dim": event_dim(self.representation),
             "n_events": self.n_events_in_,
             "embedding_dim": self.embedding_dim,
-            **self._module_defaults,
-            **self.get_params_for("module"),
         }
-        self.module_ = self.initialized_instance(self.module, kwargs)
-        return self
-
-    def get_iterator(self, dataset: Dataset | Subset, training: bool = False):
-        return IndexBatches(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=training,
-            device=self.device,
-            generator=self._torch_rng if training else None,
-        )
-
-    @property
-    def _default_callbacks(self) -> list[tuple[str, Any]]:
-        callbacks = list(super()._default_callbacks)
-        # before print_log, so the epoch table shows them
-        callbacks[-1:-1] = [
-            (
-                f"{prefix}_{name}",
-                PassthroughScoring(
-                    name=f"{prefix}_{name}",
-                    lower_is_better=not name.endswith("accuracy"),
-                    on_train=prefix == "train",
-                ),
-            )
-            for name in self._batch_metrics
-            for prefix in ("train", "valid")
-        ]
-        return callbacks
-
-    def _record(self, name: str, value: torch.Tensor, training: bool) -> None:
-        """Keep a per-batch figure named in ``_batch_metrics`` for the history.
-
-        The figure stays on the device until the batch ends: :meth:`on_batch_end`
-        copies all of a batch's figures to the host at once, one device sync per
-        batch rather than one per figure.
-        """
-        prefix = "train" if training else "valid"
-        self._batch_figures[f"{prefix}_{name}"] = value.detach()
-
-    def on_batch_end(self, net: Any, **kwargs: Any) -> None:
-        figures = self._batch_figures
-        if figures:
-            values = torch.stack([v.float() for v in figures.values()]).tolist()
-            for name, value in zip(figures, values, strict=True):
-                self.history.record_batch(name, value)
-            figures.clear()
-
-    def _batch_loss(self, batch: Any, training: bool) -> torch.Tensor:
-        """Loss of one batch of index tensors (what :meth:`_training_data` holds)."""
-        raise NotImplementedError
-
-    def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
-        self._set_training(True)
-        loss = self._batch_loss(batch, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": None}
-
-    def validation_step(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
-        self._set_training(False)
-        with torch.no_grad():
-            loss = self._batch_loss(batch, training=False)
-        return {"loss": loss, "y_pred": None}
-
-    # -- fitting -----------------------------------------------------------------------
-    def _training_data(self, units: Units) -> tuple[np.ndarray, np.ndarray | None]:
-        """Index arrays skorch iterates over in batches (X and y of its Dataset)."""
-        raise NotImplementedError
-
-    def fit(self, X: Any, y: Any = None, **fit_params: Any) -> UnitEmbedder:
-        """Train the embedding on units ``X``.
-
-        Parameters
-        ----------
-        X : Units or array-like of shape (n_units, n_events, 2)
-            Flat arrays of shape ``(n_units, 2 * n_events)`` work too.
-            Training units (see the class docstring for arrays).
-        y : None
-            Ignored: the methods are self-supervised. Accepted so the embedder
-            works in a :class:`~sklearn.pipeline.Pipeline` with a classifier.
-        **fit_params : dict
-            Passed on to skorch.
-
-        Returns
-        -------
-        self : object
-            The fitted embedder.
-        """
-        return self._fit(X, warm=self.warm_start, **fit_params)
-
-    def partial_fit(
-        self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any
-    ) -> UnitEmbedder:
-        """Continue training on ``X`` for ``max_epochs`` more epochs.
-
-        Parameters and return value as in :meth:`fit`.
-        """
-        return self._fit(X, warm=True, **fit_params)
-
-    def _fit(self, X: Any, *, warm: bool, **fit_params: Any) -> UnitEmbedder:
-        self._check_params()
-        first_fit = not (warm and self.__sklearn_is_fitted__())
-        units = self._validate_units(X, reset=first_fit)
-        with self._seeded_fit() as device:
-            if first_fit:
-                self._fit_encoding(units)
-            train_X, train_y = self._training_data(units)
-            self._events_on_device = torch.as_tensor(units.events, device=device)
-            self._encode_batch = self._batch_encoder(device)
-            self._batch_figures: dict[str, torch.Tensor] = {}
-            try:
-                if first_fit:
-                    self.initialize()
-                NeuralNet.partial_fit(self, train_X, train_y, **fit_params)
-            finally:
-                del self._events_on_device, self._encode_batch, self._batch_figures
-        return self
-
-    # -- embedding ---------------------------------------------------------------------
-    def _encoder(self) -> torch.nn.Module:
-        """The embedding network: ``module_.encoder``, or ``module_`` itself."""
-        return getattr(self.module_, "encoder", self.module_)
-
-    def _embed(self, encoded: torch.Tensor) -> torch.Tensor:
-        """Embedding of an encoded batch: ``module_.embed``, or the encoder's output."""
-        embed = getattr(self.module_, "embed", None)
-        return embed(encoded) if embed is not None else self._encoder()(encoded)
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Embed units with the trained encoder.
-
-        Parameters
-        ----------
-        X : Units or array-like of shape (n_units, n_events, 2)
-            Flat arrays of shape ``(n_units, 2 * n_events)`` work too.
-            Units with as many events as the training units.
-
-        Returns
-        -------
-        ndarray of float32, shape (n_units, embedding_dim)
-        """
-        check_is_fitted(self)
-        units = self._validate_units(X, reset=False)
-        out = np.empty((len(units), self.embedding_dim), dtype=np.float32)
-        batch = self.batch_size if self.batch_size not in (None, -1) else len(units)
-        with self._on_resolved_device() as device, torch.inference_mode():
-            self._set_training(False)
-            events = torch.as_tensor(units.events, device=device)
-            encode = self._batch_encoder(device)
-            for start in range(0, len(units), batch):
-                stop = start + batch
-                emb = self._embed(encode(events[start:stop]))
-                out[start:stop] = emb.float().cpu().numpy()
-        return out

@@ -30,7 +30,9 @@ class AdjacentPairEmbedder(UnitEmbedder):
         super()._check_params()
         check_positive_int(self.n_negatives, "n_negatives", type(self).__name__)
 
-    def _training_data(self, units: Units) -> tuple[np.ndarray, np.ndarray]:
+    def _training_data(
+        self, units: Units, y: object = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         first, second = units.adjacent_pairs()
         if len(first) == 0:
             raise ValueError(

@@ -2,7 +2,12 @@
 
 from .augment import TempoScaler, Transposer
 from .container import PAD, Units
-from .segment import deduplicate_units, segment_beats, segment_notes
+from .segment import (
+    deduplicate_units,
+    segment_beats,
+    segment_notes,
+    unit_content_ids,
+)
 from .split import piece_train_test_split
 
 __all__ = [
@@ -14,4 +19,5 @@ __all__ = [
     "piece_train_test_split",
     "segment_beats",
     "segment_notes",
+    "unit_content_ids",
 ]

@@ -477,6 +477,42 @@ def _drop_empty(units: Units) -> Units:
 
 
 # -- deduplication -------------------------------------------------------------
+def unit_content_ids(units: Units) -> np.ndarray:
+    """One integer per unit, equal for two units exactly when their contents are.
+
+    Contents are the events (padding included) and ``n_events``; piece, position,
+    variant and label are ignored. Used to find duplicates in one vectorised pass.
+
+    Parameters
+    ----------
+    units : Units
+
+    Returns
+    -------
+    ndarray of int64, shape (n_units,)
+        Ids in ``0 .. n_distinct - 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_musemb.units import Units, unit_content_ids
+    >>> unit_content_ids(Units(np.array([[[60, 0]], [[62, 0]], [[60, 0]]]))).tolist()
+    [0, 1, 0]
+    """
+    _check_units(units, "unit_content_ids", "it compares their events and n_events")
+    n = len(units)
+    flat = np.ascontiguousarray(
+        np.hstack(
+            [
+                units.events.reshape(n, -1),
+                units.n_events.astype(units.events.dtype)[:, None],
+            ]
+        )
+    )
+    rows = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1])))
+    return np.unique(rows.ravel(), return_inverse=True)[1].astype(np.int64)
+
+
 def deduplicate_units(units: Units) -> Units:
     """Remove repeated units, keeping the first occurrence of each.
 
@@ -513,17 +549,7 @@ def deduplicate_units(units: Units) -> Units:
     [0, 1]
     """
     _check_units(units, "deduplicate_units", "it compares their events and n_events")
-    n = len(units)
-    flat = np.ascontiguousarray(
-        np.hstack(
-            [
-                units.events.reshape(n, -1),
-                units.n_events.astype(units.events.dtype)[:, None],
-            ]
-        )
-    )
-    rows = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1])))
-    _, first = np.unique(rows.ravel(), return_index=True)
+    _, first = np.unique(unit_content_ids(units), return_index=True)
     kept = units[np.sort(first)]
-    kept.meta = {**units.meta, "n_duplicates_removed": n - len(kept)}
+    kept.meta = {**units.meta, "n_duplicates_removed": len(units) - len(kept)}
     return kept
