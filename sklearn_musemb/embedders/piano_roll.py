@@ -170,6 +170,13 @@ class RollEmbedder(NetEmbedder):
         super()._check_params()
         name = type(self).__name__
         check_positive_int(self.n_negatives, "n_negatives", name)
+        if self.batch_size not in (None, -1) and (
+            check_positive_int(self.batch_size, "batch_size", name) < 2
+        ):
+            raise ValueError(
+                f"{name}: batch_size must be at least 2 (batch norm and in-batch "
+                f"negatives need two units per batch), got {self.batch_size}"
+            )
         check_finite_number(
             self.similarity_scale, "similarity_scale", name, strict=True
         )
@@ -197,16 +204,27 @@ class RollEmbedder(NetEmbedder):
             units = self._rolls_as_units(X, reset=reset)
             pitch_range, n_ticks = _roll_shape(units)
         shape = (pitch_range[1] - pitch_range[0], n_ticks)
+        if shape[0] % 12:
+            # out-of-range pitches are folded in by octaves, so rows span octaves
+            raise ValueError(
+                f"{name}: piano rolls must span whole octaves (a multiple of 12 "
+                f"pitches), got {shape[0]} pitches {pitch_range[0]}..{pitch_range[1]}"
+            )
         if reset:
             # a fresh fit learns the classes again (see _labels)
             vars(self).pop("classes_", None)
             vars(self).pop("label_encoder_", None)
             self.pitch_range_, self.roll_shape_ = pitch_range, shape
             self.n_features_in_ = shape[0] * shape[1]
-        elif (pitch_range[1] - pitch_range[0], n_ticks) != tuple(self.roll_shape_):
+        elif shape != tuple(self.roll_shape_):
             raise ValueError(
                 f"X holds {shape[0]} x {shape[1]} piano rolls, but {name} was "
                 f"fitted on {self.roll_shape_[0]} x {self.roll_shape_[1]}"
+            )
+        elif pitch_range != tuple(self.pitch_range_):
+            raise ValueError(
+                f"X holds units of pitches {pitch_range[0]}..{pitch_range[1]}, but "
+                f"{name} was fitted on {self.pitch_range_[0]}..{self.pitch_range_[1]}"
             )
         ticks = units.events[..., 1]
         if ticks.max(initial=0) >= n_ticks:
@@ -222,7 +240,7 @@ class RollEmbedder(NetEmbedder):
             X = np.asarray(X)
         if X.ndim == 3:
             shape = X.shape[1:]
-            X = X.reshape(len(X), -1)
+            X = X.reshape(X.shape[0], shape[0] * shape[1])
         elif reset or not hasattr(self, "roll_shape_"):
             shape = (BEAT_PITCH_RANGE[1] - BEAT_PITCH_RANGE[0], BEAT_UNIT_TICKS)
         else:
@@ -235,7 +253,10 @@ class RollEmbedder(NetEmbedder):
                 "shape (n_units, n_pitches, n_ticks) or Units from segment_beats"
             )
         check_non_negative(X, f"{name} (piano roll)")
-        return rolls_to_units(X.reshape(len(X), *shape))
+        # Row 0 is the lowest pitch of the fitted model (or the paper's MIDI 36),
+        # so rolls and Units of the same music embed alike.
+        low = self.pitch_range_[0] if not reset else BEAT_PITCH_RANGE[0]
+        return rolls_to_units(X.reshape(len(X), *shape), pitch_low=low)
 
     def _labels(self, y: Any, n: int, *, reset: bool) -> np.ndarray | None:
         """Class indices of ``y`` for the supervised models, ``None`` otherwise."""
@@ -421,8 +442,10 @@ _SHARED_ATTRIBUTES = """
     n_items_, n_duplicate_items_ : int
         Training items of the last fit, and duplicates dropped from them.
     history_ : skorch.History
-        Per-epoch ``train_loss``, ``train_reconstruction_accuracy`` (how often
-        the true target is the most similar of the candidates) and ``dur``.
+        Per-epoch ``train_loss``, ``dur`` and ``train_reconstruction_accuracy``
+        (how often the true target is the most similar of the candidates; not
+        for the composer model) or ``train_composer_accuracy`` (supervised
+        models).
     device_ : str
         The device the model was trained on."""
 

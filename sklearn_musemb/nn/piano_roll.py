@@ -88,6 +88,8 @@ class RollEncoder(nn.Module):
                 f"channels ({len(channels)}) and kernels ({len(kernels)}) must give "
                 "one entry per convolution, at least one"
             )
+        if any(int(k) < 1 for kernel in kernels for k in kernel):
+            raise ValueError(f"kernel sizes must be positive, got {list(kernels)}")
         self.strides = conv_strides(kernels)
         #: (height, width) of the input and of every convolution's output.
         self.conv_shapes: list[tuple[int, int]] = [(n_pitches, n_ticks)]
