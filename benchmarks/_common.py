@@ -79,3 +79,30 @@ def raw_events(units: Units) -> np.ndarray:
 def geometric_mean(values: np.ndarray) -> float:
     """Geometric mean (the paper's summary of ranks)."""
     return float(np.exp(np.log(values).mean()))
+
+
+def rank_boxplot(
+    ranks: dict[str, np.ndarray], path: Path, *, xlabel: str, title: str
+) -> None:
+    """Horizontal box plot of rank distributions (log scale), if matplotlib is here.
+
+    ``ranks`` maps the label of each box to its ranks, drawn top to bottom.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no box plot (pip install -e '.[bench]')")
+        return
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(ranks) + 1.5))
+    ax.boxplot(list(ranks.values()), orientation="horizontal", showfliers=False)
+    ax.set_yticks(range(1, len(ranks) + 1), list(ranks))
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

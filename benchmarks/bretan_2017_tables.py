@@ -53,7 +53,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import torch
-from _common import DEFAULT_ROOT, device_name, geometric_mean
+from _common import DEFAULT_ROOT, device_name, geometric_mean, rank_boxplot
 from bretan_heck_tables import rank_statistics
 from sklearn.decomposition import PCA
 from sklearn.metrics import f1_score
@@ -355,31 +355,6 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def boxplot(ranks: dict[str, np.ndarray], path: Path, candidates: int) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no box plot (pip install -e '.[bench]')")
-        return
-    fig, ax = plt.subplots(figsize=(10, 0.5 * len(ranks) + 1.5))
-    ax.boxplot(list(ranks.values()), orientation="horizontal", showfliers=False)
-    ax.set_yticks(range(1, len(ranks) + 1), [TITLES[m] for m in ranks])
-    ax.set_xscale("log")
-    ax.set_xlabel(
-        f"rank of the true 8th unit among {candidates} (log; lower is better)"
-    )
-    ax.set_title(
-        "Forward prediction on held-out piano-midi pieces (Bretan et al. 2017)"
-    )
-    ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
@@ -474,7 +449,14 @@ def main() -> None:
             }
             (args.out_dir / "tables_2017.json").write_text(json.dumps(result, indent=1))
             (args.out_dir / "tables_2017.md").write_text(markdown(result))
-            boxplot(all_ranks, args.out_dir / "ranks_2017_boxplot.png", args.candidates)
+            rank_boxplot(
+                {TITLES[m]: r for m, r in all_ranks.items()},
+                args.out_dir / "ranks_2017_boxplot.png",
+                xlabel=f"rank of the true 8th unit among {args.candidates} "
+                "(log scale; lower is better)",
+                title="Forward prediction on held-out piano-midi pieces "
+                "(Bretan et al. 2017)",
+            )
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ from _common import (
     geometric_mean,
     paper_augmentation,
     paper_split,
+    rank_boxplot,
     raw_events,
 )
 from sklearn.decomposition import PCA
@@ -424,28 +425,6 @@ def rank_statistics(ranks: dict[str, np.ndarray], reference: str) -> dict:
     }
 
 
-def boxplot(ranks: dict[str, np.ndarray], path: Path) -> None:
-    """Box plot of the ranking distributions (log scale), if matplotlib is here."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no box plot (pip install -e '.[bench]')")
-        return
-    fig, ax = plt.subplots(figsize=(10, 0.45 * len(ranks) + 1.5))
-    ax.boxplot(list(ranks.values()), orientation="horizontal", showfliers=False)
-    ax.set_yticks(range(1, len(ranks) + 1), list(ranks))
-    ax.set_xscale("log")
-    ax.set_xlabel("rank of the true neighbour among 100 (log scale; lower is better)")
-    ax.set_title("Adjacency ranking on held-out piano-midi pieces")
-    ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def prior_fit(embedding: np.ndarray) -> dict[str, float]:
     """How close the embedding's marginals are to N(0, 1)."""
     return {
@@ -547,7 +526,12 @@ def main() -> None:
         args.out_dir.mkdir(parents=True, exist_ok=True)
         (args.out_dir / "tables.json").write_text(json.dumps(result, indent=1) + "\n")
         (args.out_dir / "tables.md").write_text(markdown(result))
-        boxplot(ranks, args.out_dir / "ranks_boxplot.png")
+        rank_boxplot(
+            ranks,
+            args.out_dir / "ranks_boxplot.png",
+            xlabel="rank of the true neighbour among 100 (log scale; lower is better)",
+            title="Adjacency ranking on held-out piano-midi pieces",
+        )
 
     features = (
         {} if args.skip_references else references(train, probe_train, test, args.seed)

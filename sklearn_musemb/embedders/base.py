@@ -446,28 +446,10 @@ class UnitEmbedder(NetEmbedder):
     representation : {"two_hot", "continuous"}, default="two_hot"
         Input encoding (Bretan & Heck 2019, 4.2): 272-wide two-hot events or
         standardised ``(pitch, interval)`` pairs.
-    embedding_dim : int, default=32
-        Size of the embedding.
-    optimizer : type of torch.optim.Optimizer, default=torch.optim.Adam
-    lr : float, default=1e-3
-    max_epochs : int, default=10
-    batch_size : int, default=256
-    train_split : callable or None, default=None
-        skorch's validation split, applied to the training pairs (pairs, not
-        pieces, are split: validation scores are optimistic).
-    callbacks : list or None, default=None
-        skorch callbacks, e.g. ``[skorch.callbacks.ProgressBar()]``.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
-    device : str, default="auto"
-        ``"auto"`` trains on CUDA when available, else CPU. The device used is
-        stored in ``device_``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batch order and negative sampling; with an int,
-        two fits on CPU give identical embeddings.
     **kwargs
-        Further skorch parameters, e.g. ``module__hidden_dim=128`` or
-        ``optimizer__weight_decay=1e-5``.
+        Every other parameter of :class:`NetEmbedder` (``embedding_dim``,
+        ``lr``, ``max_epochs``, ``batch_size``, ``device``, ``random_state``...)
+        and of skorch (``module__hidden_dim=128``, ``optimizer__weight_decay``...).
     """
 
     _abstract = True
