@@ -62,3 +62,42 @@ def test_grid_search_over_the_six_methods(tmp_path, capsys):
     name = type(search.best_params_["emb"]).__name__
     representation = search.best_params_["emb__representation"]
     assert best_line[0].startswith(f"best: {name}(representation={representation!r})")
+
+
+def test_grid_search_over_the_piano_roll_models(tmp_path, capsys):
+    example = load_example("piano_roll_models")
+    search = example.main(
+        [
+            "--root", str(tmp_path / "no-piano-midi"),
+            "--composers", "bach", "haydn",
+            "--max-pieces", "2",
+            "--keys", "2",
+            "--epochs", "1",
+            "--embedding-dim", "8",
+            "--channels", "2", "2", "2", "2",
+            "--hidden-dims", "8",
+            "--lstm-hidden", "8",
+            "--n-splits", "2",
+            "--n-candidates", "5",
+            "--cache-dir", str(tmp_path),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "music21's corpus" in out
+    # the grid covers the five self-supervised models of the paper
+    covered = sorted(
+        (type(emb).__name__, getattr(emb, "corruption", None) or emb.target)
+        for emb in search.cv_results_["param_emb"]
+    )
+    assert covered == [
+        ("ContextRollEmbedder", "context"),
+        ("ContextRollEmbedder", "next"),
+        ("DenoisingRollEmbedder", "beat_drop"),
+        ("DenoisingRollEmbedder", "note_drop"),
+        ("DenoisingRollEmbedder", "octave_split"),
+    ]
+    # negated median ranks among 5 candidates
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all()
+    assert np.all((scores <= -1) & (scores >= -5))
+    assert sum(line.startswith("best: ") for line in out.splitlines()) == 1
