@@ -126,8 +126,12 @@ REFERENCES = {
 }
 
 
-def load_split(root: Path, seed: int) -> dict:
-    """Beat units of the corpus, split by piece, both sides in all 12 keys."""
+def load_split(root: Path, seed: int, validation: bool = False) -> dict:
+    """Beat units of the corpus, split by piece, both sides in all 12 keys.
+
+    With ``validation``, the test pieces are set aside unread and one more piece
+    per composer is taken out of the training pieces to score on instead.
+    """
     corpus = load_midi_corpus(root)
     units = segment_beats(corpus.pieces, labels=corpus.labels)
     names, counts = np.unique(
@@ -136,6 +140,10 @@ def load_split(root: Path, seed: int) -> dict:
     dropped = sorted(names[counts < 3].tolist())
     units = units[~np.isin(units.labels, dropped)]
     train, test = piece_train_test_split(units, n_test_pieces=2, random_state=seed)
+    if validation:
+        train, test = piece_train_test_split(
+            train, n_test_pieces=1, random_state=seed, small_labels="train"
+        )
     train12 = Transposer().fit_transform(train)
     test12 = Transposer().fit_transform(test)
     return {
@@ -159,6 +167,7 @@ def train_model(name: str, data: dict, args) -> tuple[object, dict]:
         embedding_dim=args.embedding_dim,
         batch_size=args.batch_size,
         max_epochs=args.max_epochs,
+        similarity_scale=args.similarity_scale,
         random_state=args.seed,
         callbacks=[budget],
     )
@@ -270,6 +279,9 @@ def markdown(result: dict) -> str:
         "",
         f"Command: `{meta['command']}`",
         "",
+        f"Scored on: {meta.get('scored_on', 'test pieces')}; similarity_scale "
+        f"{meta.get('similarity_scale', 1.0)}.",
+        "",
         f"Device: {meta['device']}; torch {meta['torch']}, scikit-learn "
         f"{meta['sklearn']}; seed {meta['seed']}.",
         "",
@@ -367,6 +379,18 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=1000)
     parser.add_argument("--embedding-dim", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument(
+        "--similarity-scale",
+        type=float,
+        default=1.0,
+        help="multiplies the cosines of the reconstruction softmax (paper: 1)",
+    )
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="score on one more piece per composer taken from the training pieces "
+        "(for choosing settings; the test pieces are not read)",
+    )
     parser.add_argument("--lstm-budget", type=float, default=90.0)
     parser.add_argument("--lstm-steps", type=int, default=None)
     parser.add_argument("--lstm-max-epochs", type=int, default=100)
@@ -381,7 +405,7 @@ def main() -> None:
     if args.embeddings_dir:
         args.embeddings_dir.mkdir(parents=True, exist_ok=True)
 
-    data = load_split(args.root, args.seed)
+    data = load_split(args.root, args.seed, validation=args.validation)
     test, test12 = data["test"], data["test12"]
     device = "cuda" if torch.cuda.is_available() else "cpu"
     meta = {
@@ -403,6 +427,8 @@ def main() -> None:
         "steps": args.steps,
         "lstm_budget_s": args.lstm_budget,
         "lstm_steps": args.lstm_steps,
+        "similarity_scale": args.similarity_scale,
+        "scored_on": "validation pieces" if args.validation else "test pieces",
     }
     print(json.dumps(meta, indent=1), flush=True)
     rows: dict[str, dict] = {}
