@@ -355,9 +355,10 @@ class RollEmbedder(NetEmbedder):
         # All n x n cosines in one matrix product of unit vectors: cheaper than
         # gathering k copies of the 5760-wide reconstructions (a zero roll has
         # cosine 0 with anything, as in nn.losses.cosine_similarity).
-        cosine = F.normalize(target.flatten(1), dim=1) @ F.normalize(
-            reconstruction.flatten(1), dim=1
-        ).T
+        cosine = (
+            F.normalize(target.flatten(1), dim=1)
+            @ F.normalize(reconstruction.flatten(1), dim=1).T
+        )
         logits = float(self.similarity_scale) * cosine.gather(1, columns)
         zero = torch.zeros(n, dtype=torch.long, device=logits.device)
         self._record(
