@@ -188,6 +188,7 @@ def test_discovery_finds_every_public_estimator_and_no_base_class():
         "Transposer",
         "TempoScaler",
         "HandcraftedFeatures",
+        "LSITagTransformer",
     }
 
 
@@ -209,6 +210,8 @@ UNITS_ONLY = {
     "TempoScaler": "draws one tempo factor per (piece, variant): needs Units",
     "HandcraftedFeatures": "per-unit descriptors of note units: needs Units "
     "(n_events masks padding; notes kind only)",
+    "LSITagTransformer": "takes tag lists (one iterable of strings per track); "
+    "test_tags_lsi.py runs the API checks that need no arrays",
 }
 
 

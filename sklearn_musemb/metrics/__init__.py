@@ -7,6 +7,8 @@
   greater-is-better (negated) scorer for ``GridSearchCV(scoring=...)``.
 - :func:`compare_rank_distributions`: per-method summaries, pairwise t-tests
   with Bonferroni correction and Levene's test for spread (Bretan et al. 2017).
+- :func:`triplet_score`, :func:`precision_at_k`: retrieval measures of the audio
+  papers (Dim-Sim triplet agreement; precision@100 over shared labels or tags).
 """
 
 from .ranking import (
@@ -16,6 +18,7 @@ from .ranking import (
     adjacency_ranks,
     make_adjacency_rank_scorer,
 )
+from .retrieval import precision_at_k, triplet_score
 from .statistics import compare_rank_distributions
 
 __all__ = [
@@ -25,4 +28,6 @@ __all__ = [
     "adjacency_ranks",
     "compare_rank_distributions",
     "make_adjacency_rank_scorer",
+    "precision_at_k",
+    "triplet_score",
 ]
