@@ -70,3 +70,32 @@ def test_retrieval_rejects_non_finite_embeddings():
         precision_at_k(np.array([[np.nan], [1.0]]), ["a", "b"], k=1)
     with pytest.raises(ValueError, match="NaN"):
         triplet_score(np.array([[np.inf], [1.0], [2.0]]), [[0, 1, 2]])
+
+
+def test_precision_at_k_scorer_works_in_cross_validate():
+    from sklearn.decomposition import PCA
+    from sklearn.model_selection import KFold, cross_validate
+
+    from sklearn_musemb.metrics import make_precision_at_k_scorer
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 30)
+    X = rng.normal(size=(60, 5))
+    X[:, 0] += 8 * (y == "a")
+    scorer = make_precision_at_k_scorer(k=5)
+    result = cross_validate(
+        PCA(1), X, y, scoring=scorer, cv=KFold(3, shuffle=True, random_state=0)
+    )
+    assert np.all(result["test_score"] > 0.9)
+    shuffled = cross_validate(
+        PCA(1),
+        X,
+        rng.permutation(y),
+        scoring=scorer,
+        cv=KFold(3, shuffle=True, random_state=0),
+    )
+    assert shuffled["test_score"].mean() < 0.8
+    with pytest.raises(TypeError, match="transform"):
+        scorer(object(), X, y)
+    with pytest.raises(ValueError, match="metric"):
+        make_precision_at_k_scorer(metric="l1")

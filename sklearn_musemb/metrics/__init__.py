@@ -8,7 +8,8 @@
 - :func:`compare_rank_distributions`: per-method summaries, pairwise t-tests
   with Bonferroni correction and Levene's test for spread (Bretan et al. 2017).
 - :func:`triplet_score`, :func:`precision_at_k`: retrieval measures of the audio
-  papers (Dim-Sim triplet agreement; precision@100 over shared labels or tags).
+  papers (Dim-Sim triplet agreement; precision@100 over shared labels or tags);
+  :func:`make_precision_at_k_scorer` for ``cross_validate``.
 """
 
 from .ranking import (
@@ -18,16 +19,23 @@ from .ranking import (
     adjacency_ranks,
     make_adjacency_rank_scorer,
 )
-from .retrieval import precision_at_k, triplet_score
+from .retrieval import (
+    PrecisionAtKScorer,
+    make_precision_at_k_scorer,
+    precision_at_k,
+    triplet_score,
+)
 from .statistics import compare_rank_distributions
 
 __all__ = [
     "AdjacencyRankScorer",
+    "PrecisionAtKScorer",
     "adjacency_rank",
     "adjacency_rank_scorer",
     "adjacency_ranks",
     "compare_rank_distributions",
     "make_adjacency_rank_scorer",
+    "make_precision_at_k_scorer",
     "precision_at_k",
     "triplet_score",
 ]

@@ -195,3 +195,68 @@ def precision_at_k(
         shared = (relevant[rows][:, None, :] & relevant[nearest]).any(-1)
         hits += shared.sum()
     return float(hits / (len(Z) * k))
+
+
+class PrecisionAtKScorer:
+    """Scorer ``precision_at_k(estimator.transform(X), y)``, for ``cross_validate``.
+
+    Made by :func:`make_precision_at_k_scorer`. Greater is better, so it works
+    with the default direction of ``GridSearchCV``.
+
+    Parameters
+    ----------
+    k : int, default=100
+    metric : {"euclidean", "sqeuclidean", "cosine"}, default="euclidean"
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> scorer = make_precision_at_k_scorer(k=1)
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> scorer(FunctionTransformer().fit(X), X, ["a", "a", "b", "b"])
+    1.0
+    """
+
+    def __init__(self, k: int = 100, metric: str = "euclidean") -> None:
+        self.k = check_positive_int(k, "k", "make_precision_at_k_scorer")
+        self.metric = _check_metric(metric, "make_precision_at_k_scorer")
+
+    def __call__(self, estimator: Any, X: Any, y: Any = None, **kwargs: Any) -> float:
+        """Precision@k of the embeddings of ``X`` with ``y`` as labels or tags."""
+        transform = getattr(estimator, "transform", None)
+        if not callable(transform):
+            raise TypeError(
+                "the precision@k scorer needs an estimator with a transform "
+                f"method, got {type(estimator).__name__} which has none"
+            )
+        return precision_at_k(transform(X), y, k=self.k, metric=self.metric)
+
+    def __repr__(self) -> str:
+        return f"make_precision_at_k_scorer(k={self.k}, metric={self.metric!r})"
+
+
+def make_precision_at_k_scorer(
+    *, k: int = 100, metric: str = "euclidean"
+) -> PrecisionAtKScorer:
+    """A scorer of :func:`precision_at_k` for ``cross_validate`` and ``GridSearchCV``.
+
+    ``y`` of the scored fold gives the relevance (labels, tag lists or an
+    indicator matrix). Each fold retrieves within itself, so a fold needs more
+    than ``k`` items.
+
+    Parameters
+    ----------
+    k : int, default=100
+    metric : {"euclidean", "sqeuclidean", "cosine"}, default="euclidean"
+
+    Returns
+    -------
+    PrecisionAtKScorer
+
+    Examples
+    --------
+    >>> make_precision_at_k_scorer(k=10)
+    make_precision_at_k_scorer(k=10, metric='euclidean')
+    """
+    return PrecisionAtKScorer(k=k, metric=metric)
