@@ -27,6 +27,7 @@ reconstructions of ``n_negatives`` random training units.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -288,9 +289,13 @@ class RollEmbedder(NetEmbedder):
         return super()._fit(X, y, warm=warm, **fit_params)
 
     # -- encoding on the device ------------------------------------------------------
-    def _batch_encoder(self, device: str):
+    def _batch_encoder(self, device: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        # _validate_units checked every tick once, so no batch syncs to check again
         return partial(
-            piano_roll, n_ticks=self.roll_shape_[1], pitch_range=self.pitch_range_
+            piano_roll,
+            n_ticks=self.roll_shape_[1],
+            pitch_range=self.pitch_range_,
+            check_ticks=False,
         )
 
     def _module_kwargs(self) -> dict[str, Any]:

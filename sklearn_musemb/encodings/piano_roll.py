@@ -13,6 +13,7 @@ def piano_roll(
     *,
     n_ticks: int = BEAT_UNIT_TICKS,
     pitch_range: tuple[int, int] = BEAT_PITCH_RANGE,
+    check_ticks: bool = True,
 ) -> torch.Tensor:
     """Binary onset piano roll of padded ``(pitch, tick)`` onset lists.
 
@@ -25,6 +26,10 @@ def piano_roll(
         Ticks per unit (4 beats x 24 ticks in the paper).
     pitch_range : (int, int), default=(36, 96)
         Pitches ``[low, high)`` of the rows; others are folded in by octaves.
+    check_ticks : bool, default=True
+        Raise if a tick lies beyond ``n_ticks``. This costs one host sync per
+        call; callers that validated their units once (the piano-roll
+        embedders, at ``fit``/``transform``) switch it off for every batch.
 
     Returns
     -------
@@ -46,9 +51,9 @@ def piano_roll(
     low, high = pitch_range
     events = events.long()
     pitch, tick = events[..., 0], events[..., 1]
-    # The roll's width is n_ticks; the one host sync left is this check that no
-    # onset lies beyond it (a silent drop or a wrapped index would be worse).
-    if bool((tick >= n_ticks).any()):
+    # The roll's width is n_ticks; the one host sync is this check that no onset
+    # lies beyond it (a silent drop or a wrapped index would be worse).
+    if check_ticks and bool((tick >= n_ticks).any()):
         raise ValueError(
             f"tick {int(tick.max())} is outside a unit of n_ticks={n_ticks}"
         )
