@@ -7,6 +7,7 @@ Scripts run as ``python benchmarks/<script>.py``, so this directory is on
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,14 +37,23 @@ def device_name(device: str) -> str:
 
 
 def paper_split(
-    root: Path, seed: int, augment: bool
+    root: Path,
+    seed: int,
+    augment: bool,
+    *,
+    segment: Callable[..., Units] = segment_notes,
+    validation: bool = False,
 ) -> tuple[Units, Units, list[str], int]:
-    """40-note units split the way Bretan & Heck (2019) did.
+    """Units split the way Bretan & Heck (2019) and Bretan et al. (2017) did.
 
     Two whole pieces per composer are held out. Composers with fewer than 3 pieces
     cannot give 2 test pieces and keep one for training, so they are left out. With
     ``augment``, training pieces are transposed into all 12 keys and tempo-scaled
-    by a random factor in 0.95-1.05.
+    by a random factor in 0.95-1.05. ``segment`` cuts the pieces (40-note units by
+    default, :func:`~sklearn_musemb.segment_beats` for 4-beat units). With
+    ``validation``, the test pieces are set aside unread and one more piece per
+    composer, taken out of the training pieces, is returned as ``test`` instead
+    (for choosing settings).
 
     Returns
     -------
@@ -54,11 +64,15 @@ def paper_split(
         Pieces loaded.
     """
     corpus = load_midi_corpus(root)
-    units = segment_notes(corpus.pieces, labels=corpus.labels)
+    units = segment(corpus.pieces, labels=corpus.labels)
     names, counts = np.unique(corpus.labels, return_counts=True)
     dropped = sorted(names[counts < 3].tolist())
     units = units[~np.isin(units.labels, dropped)]
     train, test = piece_train_test_split(units, n_test_pieces=2, random_state=seed)
+    if validation:
+        train, test = piece_train_test_split(
+            train, n_test_pieces=1, random_state=seed, small_labels="train"
+        )
     if augment:
         train = paper_augmentation(train, seed)
     return train, test, dropped, len(corpus.pieces)

@@ -53,15 +53,19 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import torch
-from _common import DEFAULT_ROOT, device_name, geometric_mean, rank_boxplot
+from _common import (
+    DEFAULT_ROOT,
+    device_name,
+    geometric_mean,
+    paper_split,
+    rank_boxplot,
+)
 from bretan_heck_tables import rank_statistics
 from sklearn.decomposition import PCA
 from sklearn.metrics import f1_score
 
 from sklearn_musemb import (
     Transposer,
-    load_midi_corpus,
-    piece_train_test_split,
     segment_beats,
 )
 from sklearn_musemb.callbacks import TimeBudget
@@ -132,18 +136,9 @@ def load_split(root: Path, seed: int, validation: bool = False) -> dict:
     With ``validation``, the test pieces are set aside unread and one more piece
     per composer is taken out of the training pieces to score on instead.
     """
-    corpus = load_midi_corpus(root)
-    units = segment_beats(corpus.pieces, labels=corpus.labels)
-    names, counts = np.unique(
-        units.labels[np.unique(units.piece, return_index=True)[1]], return_counts=True
+    train, test, dropped, n_pieces = paper_split(
+        root, seed, augment=False, segment=segment_beats, validation=validation
     )
-    dropped = sorted(names[counts < 3].tolist())
-    units = units[~np.isin(units.labels, dropped)]
-    train, test = piece_train_test_split(units, n_test_pieces=2, random_state=seed)
-    if validation:
-        train, test = piece_train_test_split(
-            train, n_test_pieces=1, random_state=seed, small_labels="train"
-        )
     train12 = Transposer().fit_transform(train)
     test12 = Transposer().fit_transform(test)
     return {
@@ -152,8 +147,7 @@ def load_split(root: Path, seed: int, validation: bool = False) -> dict:
         "train12": train12,
         "test12": test12,
         "dropped": dropped,
-        "n_pieces": len(corpus.pieces),
-        "n_skipped": len(units.meta.get("skipped", [])),
+        "n_pieces": n_pieces,
         "n_train_units_12": len(train12),
         "n_train_distinct_12": int(unit_content_ids(train12).max() + 1),
     }

@@ -33,22 +33,18 @@ from _common import (
     DEFAULT_ROOT,
     device_name,
     geometric_mean,
-    paper_augmentation,
     paper_split,
 )
 
-from sklearn_musemb import embedders, piece_train_test_split
+from sklearn_musemb import embedders
 from sklearn_musemb.callbacks import TimeBudget
 from sklearn_musemb.metrics import adjacency_ranks
 
 
 def validation_split(root: Path, seed: int):
     """(augmented fitting units, validation units) from the paper's training pieces."""
-    train, _, _, _ = paper_split(root, seed, augment=False)
-    fit, val = piece_train_test_split(
-        train, n_test_pieces=1, random_state=seed, small_labels="train"
-    )
-    return paper_augmentation(fit, seed), val
+    fit, val, _, _ = paper_split(root, seed, augment=True, validation=True)
+    return fit, val
 
 
 def main() -> None:
