@@ -27,36 +27,17 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from _corpus import DEFAULT_ROOT, load_units
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
 from sklearn_musemb import (
     Transposer,
-    load_midi_corpus,
-    load_music21_corpus,
     piece_train_test_split,
     segment_beats,
 )
 from sklearn_musemb.embedders import ContextRollEmbedder, DenoisingRollEmbedder
 from sklearn_musemb.tasks import ForwardPredictor
-
-DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared/data/piano-midi"
-
-
-def load_units(root: Path, composers: list[str], max_pieces: int | None, cache_dir):
-    """4-beat units of piano-midi if present, else of music21's corpus."""
-    if root.is_dir():
-        corpus = load_midi_corpus(root)
-        source = f"piano-midi ({root})"
-    else:
-        corpus = load_music21_corpus(
-            composers, max_pieces_per_composer=max_pieces, cache_dir=cache_dir
-        )
-        source = "music21's corpus"
-    units = segment_beats(
-        corpus.pieces, labels=corpus.labels, piece_ids=corpus.piece_ids
-    )
-    return units, source
 
 
 def main(argv: list[str] | None = None) -> GridSearchCV:
@@ -93,7 +74,7 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
     args = parser.parse_args(argv)
 
     units, source = load_units(
-        args.root, args.composers, args.max_pieces, args.cache_dir
+        args.root, args.composers, args.max_pieces, args.cache_dir, segment_beats
     )
     train, test = piece_train_test_split(
         units, n_test_pieces=1, random_state=args.seed, small_labels="train"
