@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from scipy.spatial.distance import cdist
+from sklearn.metrics.pairwise import paired_distances
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from ..utils.validation import check_positive_int
@@ -87,33 +88,24 @@ def triplet_score(
             f"{owner}: triplet indices must lie in 0..{len(Z) - 1}, found "
             f"{T.min()}..{T.max()}"
         )
+    # squared Euclidean orders triplets exactly as Euclidean does
+    paired = "euclidean" if metric == "sqeuclidean" else metric
     a, p, n = Z[T[:, 0]], Z[T[:, 1]], Z[T[:, 2]]
-
-    def distance(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        if metric == "cosine":
-            nu, nv = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
-            dot = (u * v).sum(1)
-            cos = np.divide(dot, nu * nv, out=np.zeros_like(dot), where=nu * nv > 0)
-            return 1.0 - cos
-        squared = ((u - v) ** 2).sum(1)
-        return squared if metric == "sqeuclidean" else np.sqrt(squared)
-
-    return float(np.mean(distance(a, p) < distance(a, n)))
+    closer = paired_distances(a, p, metric=paired) < paired_distances(
+        a, n, metric=paired
+    )
+    return float(np.mean(closer))
 
 
 def _relevance(y: Any, n: int, owner: str) -> np.ndarray:
     """Boolean label-indicator matrix of ``y`` (single- or multi-label)."""
     if y is None:
         raise ValueError(f"{owner}: y (labels or tag lists) is required")
-    first = next(iter(y), None) if len(y) else None
     if len(y) != n:
         raise ValueError(f"{owner}: {n} embeddings but {len(y)} labels")
-    is_multilabel = isinstance(first, list | tuple | set | frozenset | np.ndarray) or (
-        hasattr(y, "ndim") and np.ndim(y) == 2
-    )
-    if hasattr(y, "ndim") and np.ndim(y) == 2:
-        return np.asarray(y).astype(bool)
-    if is_multilabel:
+    if isinstance(y, np.ndarray) and y.ndim == 2:
+        return y.astype(bool)  # an indicator matrix
+    if isinstance(next(iter(y)), list | tuple | set | frozenset | np.ndarray):
         return MultiLabelBinarizer().fit_transform([list(t) for t in y]).astype(bool)
     labels = np.asarray(y)
     _, codes = np.unique(labels, return_inverse=True)
@@ -139,8 +131,8 @@ def precision_at_k(
     ----------
     embeddings : array-like of shape (n_items, n_dims)
     y : array-like of shape (n_items,), sequence of tag iterables, or a binary
-        indicator matrix of shape (n_items, n_labels)
-        Single labels, tag lists (multi-label) or their indicator matrix.
+        indicator ndarray of shape (n_items, n_labels)
+        Single labels, tag lists (multi-label) or their NumPy indicator matrix.
     k : int, default=100
         Neighbours retrieved per query (Schindler & Knees: 100). Must be below the
         number of items that can be retrieved.

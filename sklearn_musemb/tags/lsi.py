@@ -140,7 +140,15 @@ class LSITagTransformer(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         name = type(self).__name__
         check_positive_int(self.n_topics, "n_topics", name)
-        check_positive_int(self.power_iters + 1, "power_iters + 1", name)
+        power_iters = self.power_iters
+        if (
+            isinstance(power_iters, bool)
+            or not isinstance(power_iters, int | np.integer)
+            or power_iters < 0
+        ):
+            raise ValueError(
+                f"{name}: power_iters must be an integer >= 0, got {power_iters!r}"
+            )
         if not isinstance(self.tfidf, bool | np.bool_):
             raise ValueError(f"{name}: tfidf must be True or False, got {self.tfidf!r}")
         if self.random_state is not None and not isinstance(
