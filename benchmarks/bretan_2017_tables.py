@@ -63,6 +63,7 @@ from _common import (
 from bretan_heck_tables import rank_statistics
 from sklearn.decomposition import PCA
 from sklearn.metrics import f1_score
+from sklearn.utils import get_tags
 
 from sklearn_musemb import (
     Transposer,
@@ -166,7 +167,7 @@ def train_model(name: str, data: dict, args) -> tuple[object, dict]:
         callbacks=[budget],
     )
     train = data["train12"]
-    y = train.labels if emb.__sklearn_tags__().target_tags.required else None
+    y = train.labels if get_tags(emb).target_tags.required else None
     start = time.perf_counter()
     emb.fit(train, y)
     seconds = time.perf_counter() - start
