@@ -17,7 +17,12 @@ from sklearn.utils.estimator_checks import (
 )
 from skorch import NeuralNet
 
-from sklearn_musemb.embedders import RollEmbedder, UnitEmbedder
+from sklearn_musemb.embedders import (
+    AudioEmbedder,
+    ConditionalSimilarityEmbedder,
+    RollEmbedder,
+    UnitEmbedder,
+)
 from sklearn_musemb.tasks.forward import ForwardPredictor
 from sklearn_musemb.utils.discovery import all_estimators
 
@@ -32,6 +37,8 @@ LIGHT_PARAMS = {
     "module__event_channels": 4,
     "module__channels": (2, 2, 2, 2),
     "module__hidden_dims": (8,),
+    "module__width": 2,
+    "module__n_blocks": 1,
 }
 
 #: Checks that cannot pass for a skorch-based estimator, with the reason.
@@ -149,6 +156,15 @@ ORDER_AS_Y_CHECKS = [
 ]
 
 
+#: The Inception backbone's float32 convolutions round differently with the make-up
+#: of the batch (oneDNN tiles the batch): transform of reordered rows differs by
+#: about 1 float32 ulp (2.4e-7), while the check allows rtol 1e-7.
+CONV_ROUNDING_REASON = (
+    "float32 convolutions round differently with batch make-up (~2e-7); "
+    "test_embedders_audio.py asserts order invariance at 1e-5"
+)
+
+
 def expected_failed_checks(estimator):
     failures = {}
     if isinstance(estimator, NeuralNet):
@@ -162,6 +178,11 @@ def expected_failed_checks(estimator):
         failures.update(dict.fromkeys(ODD_WIDTH_CHECKS, ODD_WIDTH_REASON))
     if isinstance(estimator, RollEmbedder):
         failures.update(dict.fromkeys(ROLL_WIDTH_CHECKS, ROLL_WIDTH_REASON))
+    if isinstance(estimator, AudioEmbedder):
+        # their own parameters are checked in fit, and skorch's accept nonsense
+        del failures["check_do_not_raise_errors_in_init_or_set_params"]
+    if isinstance(estimator, ConditionalSimilarityEmbedder):
+        failures["check_methods_sample_order_invariance"] = CONV_ROUNDING_REASON
     if isinstance(estimator, ForwardPredictor):
         failures.update(dict.fromkeys(ORDER_AS_Y_CHECKS, ORDER_AS_Y_REASON))
     return failures
@@ -189,6 +210,8 @@ def test_discovery_finds_every_public_estimator_and_no_base_class():
         "TempoScaler",
         "HandcraftedFeatures",
         "LSITagTransformer",
+        "TagTripletEmbedder",
+        "ConditionalSimilarityEmbedder",
     }
 
 

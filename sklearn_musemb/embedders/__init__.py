@@ -10,11 +10,18 @@ same tied-weight convolutional autoencoder (:mod:`.piano_roll`):
 :class:`DenoisingRollEmbedder` (three corruptions), :class:`ContextRollEmbedder`
 (next unit or both neighbours), :class:`ComposerRollEmbedder` and
 :class:`RegularizedRollEmbedder`.
+
+The audio embedders take feature maps (:mod:`sklearn_musemb.audio`):
+:class:`TagTripletEmbedder` (Schindler & Knees 2019: triplets chosen by LSI tag
+relatedness) and :class:`ConditionalSimilarityEmbedder` (paper 002: a conditional
+similarity network with one masked sub-space per musical dimension).
 """
 
 from .adjacency import AAdjDEmbedder, ADjDEmbedder, AdjDEmbedder
+from .audio import AudioEmbedder
 from .autoencoders import AAEEmbedder, VAEEmbedder
 from .base import NetEmbedder, UnitEmbedder
+from .conditional import ConditionalSimilarityEmbedder
 from .dssm import ADSSMEmbedder, DSSMEmbedder
 from .piano_roll import (
     ComposerRollEmbedder,
@@ -23,6 +30,7 @@ from .piano_roll import (
     RegularizedRollEmbedder,
     RollEmbedder,
 )
+from .tag_triplet import TagTripletEmbedder
 
 __all__ = [
     "AAEEmbedder",
@@ -30,13 +38,16 @@ __all__ = [
     "ADSSMEmbedder",
     "ADjDEmbedder",
     "AdjDEmbedder",
+    "AudioEmbedder",
     "ComposerRollEmbedder",
+    "ConditionalSimilarityEmbedder",
     "ContextRollEmbedder",
     "DSSMEmbedder",
     "DenoisingRollEmbedder",
     "NetEmbedder",
     "RegularizedRollEmbedder",
     "RollEmbedder",
+    "TagTripletEmbedder",
     "UnitEmbedder",
     "VAEEmbedder",
 ]
