@@ -10,8 +10,16 @@
 - :func:`triplet_score`, :func:`precision_at_k`: retrieval measures of the audio
   papers (Dim-Sim triplet agreement; precision@100 over shared labels or tags);
   :func:`make_precision_at_k_scorer` for ``cross_validate``.
+- :func:`sample_dimension_triplets`, :func:`subspace_scores`,
+  :class:`DimensionTripletScorer`: triplet scores per musical dimension and per
+  combination of a conditional similarity network's sub-spaces (paper 002).
 """
 
+from .dimensions import (
+    DimensionTripletScorer,
+    sample_dimension_triplets,
+    subspace_scores,
+)
 from .ranking import (
     AdjacencyRankScorer,
     adjacency_rank,
@@ -29,6 +37,7 @@ from .statistics import compare_rank_distributions
 
 __all__ = [
     "AdjacencyRankScorer",
+    "DimensionTripletScorer",
     "PrecisionAtKScorer",
     "adjacency_rank",
     "adjacency_rank_scorer",
@@ -37,5 +46,7 @@ __all__ = [
     "make_adjacency_rank_scorer",
     "make_precision_at_k_scorer",
     "precision_at_k",
+    "sample_dimension_triplets",
+    "subspace_scores",
     "triplet_score",
 ]
