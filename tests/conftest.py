@@ -4,6 +4,7 @@ and the piano-midi corpus."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -197,6 +198,31 @@ def write_pretty_midi(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def fluidsynth() -> None:
+    """Skip a test that renders audio when FluidSynth or a SoundFont is missing.
+
+    Under CI (``CI`` set) a missing one fails the test instead: ``.ci/run``
+    installs both, so their absence there is a broken install, not a reason to
+    skip the rendering tests.
+    """
+    from sklearn_musemb.audio.render import (
+        FluidSynthNotFoundError,
+        SoundFontNotFoundError,
+        find_fluidsynth,
+        find_soundfont,
+    )
+
+    try:
+        find_fluidsynth()
+        find_soundfont()
+    except (FluidSynthNotFoundError, SoundFontNotFoundError) as error:
+        reason = f"rendering needs FluidSynth and a GM SoundFont: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (.ci/run installs them with apt-get)")
+        pytest.skip(reason)
 
 
 @pytest.fixture
