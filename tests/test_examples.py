@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -105,3 +106,26 @@ def test_grid_search_over_the_piano_roll_models(tmp_path, capsys):
     assert np.isfinite(scores).all()
     assert np.all((scores <= -1) & (scores >= -5))
     assert sum(line.startswith("best: ") for line in out.splitlines()) == 1
+
+
+@pytest.mark.usefixtures("fluidsynth")
+def test_audio_similarity_cross_validates_both_networks(tmp_path, capsys):
+    pytest.importorskip("librosa", reason='needs pip install ".[audio]"')
+    example = load_example("audio_similarity")
+    results = example.main(
+        [
+            "--root", str(tmp_path / "no-piano-midi"),
+            "--max-pieces", "4",
+            "--epochs", "1",
+            "--embedding-dim", "6",
+            "--width", "2",
+            "--n-splits", "2",
+            "--cache-dir", str(tmp_path),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "16 clips of 4 pieces from music21's corpus" in out
+    assert set(results) == {"single-input (mel)", "multi-input"}
+    for cv in results.values():
+        scores = cv["test_all"]
+        assert len(scores) == 2 and np.all((scores >= 0) & (scores <= 1))
