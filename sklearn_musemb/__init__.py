@@ -26,6 +26,7 @@ from .utils.lazy import lazy_attributes  # noqa: E402
 __all__ = [
     "ADjDEmbedder",
     "AdjDEmbedder",
+    "EmbeddingIndex",
     "HandcraftedFeatures",
     "TempoScaler",
     "Transposer",
@@ -40,7 +41,11 @@ __all__ = [
 ]
 
 #: Public names served lazily, with the submodule that defines them.
-_LAZY = {"ADjDEmbedder": ".embedders", "AdjDEmbedder": ".embedders"}
+_LAZY = {
+    "ADjDEmbedder": ".embedders",
+    "AdjDEmbedder": ".embedders",
+    "EmbeddingIndex": ".search",
+}
 
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

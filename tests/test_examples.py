@@ -129,3 +129,27 @@ def test_audio_similarity_cross_validates_both_networks(tmp_path, capsys):
     for cv in results.values():
         scores = cv["test_all"]
         assert len(scores) == 2 and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_distributed_training_runs_in_one_process(tmp_path, capsys):
+    pytest.importorskip("accelerate")
+    example = load_example("distributed_training")
+    out_file = tmp_path / "model.pkl"
+    rank = example.main(
+        [
+            "--root", str(tmp_path / "no-piano-midi"),
+            "--composers", "bach", "haydn",
+            "--max-pieces", "4",
+            "--epochs", "1",
+            "--batch-size", "64",
+            "--hidden-dim", "16",
+            "--cache-dir", str(tmp_path),
+            "--out", str(out_file),
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "1 process(es)" in out
+    assert out_file.is_file()
+    # a geometric mean rank among 100 candidates, printed as returned
+    assert 1 <= rank <= 100
+    assert f"held-out adjacency rank (of 100): {rank:.2f}" in out

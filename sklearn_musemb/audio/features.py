@@ -191,19 +191,10 @@ def _check_bool(value: Any, name: str, owner: str) -> bool:
     return bool(value)
 
 
-def _torch_device(device: Any, owner: str) -> str:
-    import torch
+def _device(device: Any, owner: str) -> str:
+    from ..utils.torch_utils import check_device  # torch only for that backend
 
-    from ..utils.torch_utils import resolve_device
-
-    name = resolve_device(device)
-    try:
-        parsed = torch.device(name)
-    except (RuntimeError, TypeError) as err:
-        raise ValueError(f"{owner}: device={device!r} is not a torch device") from err
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{owner}: device={device!r} but torch finds no CUDA device")
-    return name
+    return check_device(device, owner)
 
 
 # -- cached filter banks ------------------------------------------------------------
@@ -591,7 +582,7 @@ class _ClipFeatures(TransformerMixin, BaseEstimator):
             "hop": hop,
             "standardize": _check_bool(self.standardize, "standardize", name),
             "backend": backend,
-            "device": _torch_device(self.device, name) if backend == "torch" else None,
+            "device": _device(self.device, name) if backend == "torch" else None,
             "batch_size": check_positive_int(self.batch_size, "batch_size", name),
         }
 

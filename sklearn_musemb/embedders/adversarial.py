@@ -108,20 +108,24 @@ class PriorAdversaryMixin:
 
     def _prior_step(self, rows: torch.Tensor) -> None:
         """One discriminator step, then one generator (encoder) step."""
-        embedding = self._embed(self._encode_rows(rows))
-        prior = torch.randn(
-            embedding.shape, generator=self._torch_rng, device=embedding.device
-        )
+        with self._autocast():
+            embedding = self._embed(self._encode_rows(rows))
+            prior = torch.randn(
+                embedding.shape, generator=self._torch_rng, device=embedding.device
+            )
+            disc_loss = prior_discriminator_loss(
+                self.discriminator_(prior), self.discriminator_(embedding.detach())
+            )
         self.optimizer_disc_.zero_grad()
-        disc_loss = prior_discriminator_loss(
-            self.discriminator_(prior), self.discriminator_(embedding.detach())
-        )
         disc_loss.backward()
+        self._average_gradients(self.discriminator_)
         self.optimizer_disc_.step()
 
         self.optimizer_gen_.zero_grad()
-        gen_loss = prior_generator_loss(self.discriminator_(embedding))
+        with self._autocast():
+            gen_loss = prior_generator_loss(self.discriminator_(embedding))
         gen_loss.backward()
+        self._average_gradients(self._encoder())
         self.optimizer_gen_.step()
         self._record("disc_loss", disc_loss, training=True)
         self._record("gen_loss", gen_loss, training=True)

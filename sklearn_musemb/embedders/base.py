@@ -42,10 +42,14 @@ from torch.utils.data import Subset
 
 from ..encodings import REPRESENTATIONS, continuous, event_dim, two_hot
 from ..units.container import Units
+from ..utils.distributed import DataParallel
 from ..utils.skorch_utils import AutoDeviceNetMixin
+from ..utils.torch_utils import autocast, check_precision, seed_from
 from ..utils.validation import check_positive_int
 
 MAX_PITCH = 127
+#: Rows of embeddings gathered on the device before one copy to the host.
+_HOST_BLOCK_ROWS = 1 << 16
 
 
 def _never(_: Any) -> bool:
@@ -74,6 +78,9 @@ class IndexBatches:
     min_size : int, default=1
         A last batch smaller than this joins the one before it (networks with
         batch norm cannot train on a batch of one unit).
+    parallel : DataParallel or None, default=None
+        In data-parallel training, every process draws the same permutation and
+        keeps its share of each batch (``min_size`` then applies to the share).
     """
 
     def __init__(
@@ -84,8 +91,10 @@ class IndexBatches:
         device: str,
         generator: torch.Generator | None = None,
         min_size: int = 1,
+        parallel: DataParallel | None = None,
     ) -> None:
         X, y = self._arrays(dataset)
+        self.parallel = parallel or DataParallel(None)
         self.X = torch.as_tensor(X, device=device)
         self.y = None if y is None else torch.as_tensor(y, device=device)
         self.batch_size = int(batch_size) if batch_size not in (None, -1) else len(X)
@@ -93,7 +102,14 @@ class IndexBatches:
         self.generator = generator
         n = len(self.X)
         bounds = [*range(0, n, self.batch_size), n] if n else [0]
-        if len(bounds) > 2 and bounds[-1] - bounds[-2] < min_size:
+        if n and n < self.parallel.world_size * min_size:
+            raise ValueError(
+                f"{n} training items cannot be shared by {self.parallel.world_size} "
+                f"processes (each needs at least {min_size})"
+            )
+        if len(bounds) > 2 and bounds[-1] - bounds[-2] < min_size * (
+            self.parallel.world_size
+        ):
             del bounds[-2]
         self._bounds = bounds
 
@@ -116,7 +132,7 @@ class IndexBatches:
         else:
             order = torch.arange(n, device=self.X.device)
         for start, stop in zip(self._bounds[:-1], self._bounds[1:], strict=True):
-            rows = order[start:stop]
+            rows = self.parallel.shard(order[start:stop])
             yield self.X[rows], None if self.y is None else self.y[rows]
 
 
@@ -154,6 +170,19 @@ class NetEmbedder(
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and negative sampling; with an int,
         two fits on CPU give identical embeddings.
+    precision : {"fp32", "bf16"}, default="fp32"
+        Arithmetic of the forward passes in ``fit`` and ``transform``: float32,
+        or bfloat16 autocast (faster on GPUs with bfloat16 units; weights,
+        optimizer state and embeddings stay float32). See
+        ``benchmarks/results/speed.md`` for what it buys on each device.
+    accelerator : accelerate.Accelerator or None, default=None
+        Data-parallel training over the processes of ``accelerate launch`` (one
+        or many GPUs, one or many machines, or CPU processes): each process
+        trains on its share of every batch, on the accelerator's device, and
+        gradients are averaged after every backward pass, so ``batch_size`` is
+        the global batch. ``device`` is then ignored. Every process ends with the
+        same model; pickles are made without the accelerator, so they load and
+        transform in a single process. See ``docs/scale.md``.
     **kwargs
         Further skorch parameters, e.g. ``module__hidden_dim=128`` or
         ``optimizer__weight_decay=1e-5``.
@@ -183,6 +212,8 @@ class NetEmbedder(
         verbose: int = 0,
         device: str = "auto",
         random_state: Any = None,
+        precision: str = "fp32",
+        accelerator: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -200,6 +231,8 @@ class NetEmbedder(
         )
         self.embedding_dim = embedding_dim
         self.random_state = random_state
+        self.precision = precision
+        self.accelerator = accelerator
 
     # -- sklearn protocol ------------------------------------------------------------
     def __sklearn_tags__(self) -> Tags:
@@ -228,6 +261,43 @@ class NetEmbedder(
     # -- validation and encoding ----------------------------------------------------
     def _check_params(self) -> None:
         check_positive_int(self.embedding_dim, "embedding_dim", type(self).__name__)
+        check_precision(self.precision, type(self).__name__)
+
+    def _autocast(self) -> Any:
+        """The forward-pass context of ``precision`` on the current device."""
+        return autocast(self.device, self.precision)
+
+    # -- data-parallel training -------------------------------------------------------
+    @property
+    def _parallel(self) -> DataParallel:
+        return DataParallel(self.accelerator)
+
+    def _requested_device(self) -> str:
+        return self._parallel.device or self.device
+
+    def _fit_seed(self, device: str) -> int | None:
+        seed = super()._fit_seed(device)
+        parallel = self._parallel
+        if not parallel.active:
+            return seed
+        # every process must draw the same batches and initial weights
+        return parallel.shared_seed(seed_from(None) if seed is None else seed, device)
+
+    def _average_gradients(self, module: torch.nn.Module) -> None:
+        """Average ``module``'s gradients over the processes (no-op in one)."""
+        self._parallel.average_gradients(module)
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        parallel = self._parallel
+        for name in self._modules:
+            parallel.average_buffers(getattr(self, name + "_"))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        # a pickle is a single-process model: the accelerator (process group,
+        # device handles) belongs to the run that trained it
+        state["accelerator"] = None
+        return state
 
     def _validate_units(self, X: Any, *, reset: bool) -> Units:
         """Return ``X`` as checked :class:`Units`, recording the input shape on fit."""
@@ -271,6 +341,7 @@ class NetEmbedder(
             device=self.device,
             generator=self._torch_rng if training else None,
             min_size=self._min_batch_size if training else 1,
+            parallel=self._parallel if training else None,
         )
 
     @property
@@ -315,13 +386,15 @@ class NetEmbedder(
 
     def train_step_single(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
         self._set_training(True)
-        loss = self._batch_loss(batch, training=True)
+        with self._autocast():
+            loss = self._batch_loss(batch, training=True)
         loss.backward()
+        self._average_gradients(self.module_)
         return {"loss": loss, "y_pred": None}
 
     def validation_step(self, batch: Any, **fit_params: Any) -> dict[str, Any]:
         self._set_training(False)
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             loss = self._batch_loss(batch, training=False)
         return {"loss": loss, "y_pred": None}
 
@@ -408,6 +481,7 @@ class NetEmbedder(
         ndarray of float32, shape (n_units, embedding_dim)
         """
         check_is_fitted(self)
+        check_precision(self.precision, type(self).__name__)
         units = self._validate_units(X, reset=False)
         out = np.empty((len(units), self.embedding_dim), dtype=np.float32)
         batch = self.batch_size if self.batch_size not in (None, -1) else len(units)
@@ -415,10 +489,17 @@ class NetEmbedder(
             self._set_training(False)
             events = torch.as_tensor(units.events, device=device)
             encode = self._batch_encoder(device)
+            # Embeddings wait on the device and reach the host in large blocks:
+            # one copy (and one device sync) per block, not per batch.
+            pending, first = [], 0
             for start in range(0, len(units), batch):
-                stop = start + batch
-                emb = self._embed(encode(events[start:stop]))
-                out[start:stop] = emb.float().cpu().numpy()
+                with self._autocast():
+                    emb = self._embed(encode(events[start : start + batch]))
+                pending.append(emb.float())
+                stop = min(start + batch, len(units))
+                if stop - first >= _HOST_BLOCK_ROWS or stop == len(units):
+                    out[first:stop] = torch.cat(pending).cpu().numpy()
+                    pending, first = [], stop
         return out
 
 

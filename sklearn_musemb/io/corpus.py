@@ -67,8 +67,12 @@ def load_midi_corpus(
         What to do with a row whose file does not exist or cannot be parsed:
         record it in ``skipped`` (and warn once), or raise.
     n_jobs : int, optional
-        Parse files in parallel with joblib (processes); ``None`` parses them
-        in this process, one after the other.
+        Parse files in parallel with joblib (processes by default). ``None``
+        means 1 (this process, one file after the other) unless inside a
+        :func:`joblib.parallel_config` context, which then decides: under
+        ``joblib.parallel_config(backend="dask")`` and a ``distributed.Client``
+        the files are parsed by the Dask workers, which must see ``root``
+        (see ``docs/dask.md``).
     path_column : str, default="midi"
         CSV column holding each file's path. A path that matches no file
         exactly is looked up case-insensitively in ``root`` (the folder is
@@ -279,10 +283,10 @@ def _read_or_error(path: Path) -> NoteTable | MidiReadError:
 def _parse_all(
     paths: list[Path], n_jobs: int | None, verbose: bool
 ) -> list[NoteTable | MidiReadError]:
-    if n_jobs is None:
-        return [_read_or_error(p) for p in paths]
     from joblib import Parallel, delayed
 
+    # n_jobs=None is joblib's (and scikit-learn's) "1 unless a parallel_config
+    # context says otherwise": outside one, joblib runs the calls in this process.
     return Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
         delayed(_read_or_error)(p) for p in paths
     )

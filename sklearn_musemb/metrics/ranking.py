@@ -12,8 +12,10 @@ with 100 candidates, so such embeddings score close to the geometric mean of 1..
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.preprocessing import normalize
@@ -22,6 +24,9 @@ from sklearn.utils import check_array, check_random_state
 from ..units.container import Units
 from ..utils.validation import check_positive_int
 from .statistics import _summarise
+
+if TYPE_CHECKING:  # torch is imported on first use
+    import torch
 
 #: Summaries accepted by :func:`adjacency_rank` (``statistic=``).
 STATISTICS = ("geometric_mean", "median", "mean")
@@ -102,6 +107,7 @@ def adjacency_ranks(
     n_candidates: int = 100,
     random_state: Any = None,
     chunk_size: int = 1024,
+    device: str | torch.device | None = "cpu",
 ) -> np.ndarray:
     """Rank of the true neighbour of every unit among random candidates.
 
@@ -131,9 +137,17 @@ def adjacency_ranks(
         on the units and this seed, never on the embeddings, so two embeddings of
         the same units are compared on the same groups when given the same int.
     chunk_size : int, default=1024
-        Number of queries whose distances are computed at once; memory holds at
-        most ``chunk_size * (n_candidates - 1) * n_dims`` floats. The result does
-        not depend on it.
+        Number of queries whose distractors are drawn and whose distances are
+        computed at once; memory holds at most ``chunk_size * n_candidates *
+        n_dims`` floats and ``chunk_size * n_candidates`` indices. The result
+        does not depend on it.
+    device : str, torch.device or None, default="cpu"
+        Where the distances are computed: ``"cpu"`` (numpy, on the host) or a
+        torch device (``"cuda"``, ``"cuda:1"``...), to which the embeddings are
+        copied once and where each chunk's candidates are gathered and compared;
+        only the ranks come back. ``"auto"`` picks CUDA when available, ``None``
+        is the CPU. The result does not depend on it (see Notes); the
+        distractors are drawn on the host.
 
     Returns
     -------
@@ -146,8 +160,10 @@ def adjacency_ranks(
     ValueError
         If ``embeddings`` is not 2-d or holds NaN or infinity, if ``units`` has
         another number of rows, if ``n_candidates`` is not an integer >= 2 or
-        ``chunk_size`` not a positive integer, if no two units are adjacent, or if
-        some query has fewer than ``n_candidates - 1`` eligible distractors.
+        ``chunk_size`` not a positive integer, if ``device`` is not a torch
+        device (or is CUDA where torch finds none), if no two units are adjacent,
+        or if some query has fewer than ``n_candidates - 1`` eligible
+        distractors.
 
     Notes
     -----
@@ -162,8 +178,19 @@ def adjacency_ranks(
     - **Ties** get mid-ranks: ``rank = 1 + (#distractors strictly closer) + 0.5 *
       (#distractors at exactly the same distance)``, so a constant (collapsed)
       embedding scores ``(n_candidates + 1) / 2``, not 1.
-    - Sampling is vectorised: all distractors are drawn at once and only those
-      that hit a near row are redrawn, until none does.
+    - Sampling is vectorised: all distractors are drawn in one stream, in
+      row-major order, and only those that hit a near row are redrawn (again in
+      row-major order), until none does. The stream is drawn chunk by chunk, twice:
+      once to find the hits, whose replacements are then drawn, and once more,
+      from a copy of the generator, while ranking; so only the hits (a fraction
+      about ``3 * n_variants / n_units`` of the draws) are kept for the whole set.
+      The groups are those of one big draw, whatever ``chunk_size``.
+    - **Exactness**: on a torch device the distances repeat numpy's operations
+      in numpy's order (differences, squares, then numpy's pairwise summation
+      over the dimensions, as elementwise additions), so the ranks are the same,
+      bit for bit, on every device and for every ``chunk_size``, float32 or
+      float64 (barring subnormal numbers flushed to zero, which torch does not
+      do by default).
 
     Examples
     --------
@@ -182,6 +209,7 @@ def adjacency_ranks(
     n = embeddings.shape[0]
     n_candidates = _check_n_candidates(n_candidates, owner)
     chunk_size = check_positive_int(chunk_size, "chunk_size", owner)
+    device = _check_device(device, owner)
     piece, position = _columns(units, n)
     if isinstance(units, Units):
         first, second = units.adjacent_pairs()
@@ -217,41 +245,205 @@ def adjacency_ranks(
 
     rng = _as_generator(random_state)
     positives = neighbours[starts + rng.integers(0, counts)]
-    distractors = rng.integers(0, n, size=(queries.size, n_distractors))
-    # Redraw the distractors that hit a near row, in row-major order, until none
-    # does; each round only looks at the ones still hitting.
-    q_idx, d_idx = np.nonzero(_is_near(queries[:, None], distractors, piece, position))
-    while q_idx.size:
-        redraw = rng.integers(0, n, size=q_idx.size)
-        distractors[q_idx, d_idx] = redraw
-        still = _is_near(queries[q_idx], redraw, piece, position)
-        q_idx, d_idx = q_idx[still], d_idx[still]
+    # The distractors are the stream of n_queries * n_distractors draws in
+    # row-major order, with the draws that hit a near row replaced by redraws
+    # (in row-major order, round after round, until none hits). Pass 1 draws the
+    # stream chunk by chunk and keeps only the hits; their redraws follow it in
+    # the generator. Pass 2 draws the same stream again, chunk by chunk, from a
+    # copy of the generator taken before pass 1, and patches in the redraws.
+    stream = np.random.Generator(copy.deepcopy(rng.bit_generator))
+    hit_query, hit_column = [], []
+    for start in range(0, queries.size, chunk_size):
+        chunk = queries[start : start + chunk_size]
+        drawn = rng.integers(0, n, size=(chunk.size, n_distractors))
+        q_idx, d_idx = np.nonzero(_is_near(chunk[:, None], drawn, piece, position))
+        hit_query.append(q_idx + start)
+        hit_column.append(d_idx)
+    hit_query, hit_column = np.concatenate(hit_query), np.concatenate(hit_column)
+    replacement = np.empty(hit_query.size, dtype=np.int64)
+    redrawn = np.arange(hit_query.size)  # hits still on a near row
+    while redrawn.size:
+        redraw = rng.integers(0, n, size=redrawn.size)
+        replacement[redrawn] = redraw
+        still = _is_near(queries[hit_query[redrawn]], redraw, piece, position)
+        redrawn = redrawn[still]
+
+    def draw(start: int, stop: int) -> np.ndarray:
+        distractors = stream.integers(0, n, size=(stop - start, n_distractors))
+        low, high = np.searchsorted(hit_query, [start, stop])
+        distractors[hit_query[low:high] - start, hit_column[low:high]] = replacement[
+            low:high
+        ]
+        return distractors
 
     return _candidate_ranks(
-        embeddings[queries], embeddings, positives, distractors, "euclidean", chunk_size
+        embeddings[queries],
+        embeddings,
+        positives,
+        _in_order(draw, chunk_size),
+        "euclidean",
+        chunk_size,
+        device,
     )
+
+
+def _check_device(device: Any, owner: str) -> str:
+    """``device`` resolved (``"auto"``, ``None``) and checked to be usable."""
+    from ..utils.torch_utils import check_device  # torch only when ranking
+
+    return check_device(device, owner)
+
+
+def _in_order(
+    draw: Callable[[int, int], np.ndarray], chunk_size: int
+) -> Callable[[int, int], np.ndarray]:
+    """``draw(start, stop)``, checked to be called on consecutive chunks.
+
+    The distractors of rows ``start:stop`` are the next draws of a random stream,
+    so asking for chunks out of order (or of another size) would silently change
+    them.
+    """
+    expected = 0
+
+    def in_order(start: int, stop: int) -> np.ndarray:
+        nonlocal expected
+        if start != expected or stop - start > chunk_size:
+            raise RuntimeError(
+                f"distractors must be drawn in consecutive chunks of at most "
+                f"{chunk_size} rows; asked for rows {start}:{stop} after "
+                f"{expected} rows"
+            )
+        expected = stop
+        return draw(start, stop)
+
+    return in_order
+
+
+def _sum_like_numpy(x: torch.Tensor) -> torch.Tensor:
+    """``x.sum(-1)`` with numpy's order of additions (pairwise summation).
+
+    ``numpy.add.reduce`` over a contiguous axis of ``n`` values adds them one by
+    one below 8, in 8 interleaved partial sums up to 128 (then combined pairwise,
+    then the remainder one by one), and splits longer axes in two halves (a
+    multiple of 8 first). Floating-point addition is correctly rounded on every
+    torch device, so repeating these additions as elementwise tensor operations
+    gives numpy's result bit for bit.
+    """
+    n = x.shape[-1]
+    if n < 8:
+        total = x[..., 0].clone()
+        for i in range(1, n):
+            total += x[..., i]
+        return total
+    if n <= 128:
+        stop = n - n % 8
+        partial = x[..., :8].clone()
+        for i in range(8, stop, 8):
+            partial += x[..., i : i + 8]
+        p = partial.unbind(-1)
+        total = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]))
+        for i in range(stop, n):
+            total += x[..., i]
+        return total
+    half = n // 2 - (n // 2) % 8
+    return _sum_like_numpy(x[..., :half]) + _sum_like_numpy(x[..., half:])
+
+
+#: Whether a CPU ``device`` computes the distances in numpy rather than torch:
+#: both give the same bits, numpy faster (torch's CPU gathers and the many small
+#: additions of :func:`_sum_like_numpy` are slower). Tests switch it off to check
+#: the torch path, which GPUs take, on the CPU.
+_NUMPY_ON_CPU = True
 
 
 def _candidate_ranks(
     predicted: np.ndarray,
     embeddings: np.ndarray,
     targets: np.ndarray,
-    distractors: np.ndarray,
+    distractors: Callable[[int, int], np.ndarray],
+    metric: str,
+    chunk_size: int,
+    device: str,
+) -> np.ndarray:
+    """Mid-rank of each target among itself and its distractors, lower is closer.
+
+    ``distractors(start, stop)`` gives the distractor rows of predictions
+    ``start:stop``; it is called once per chunk, in order. On a torch device
+    (other than the CPU, see :data:`_NUMPY_ON_CPU`) the embeddings, predictions
+    and targets are copied there once; each chunk's candidates are gathered and
+    compared there, and only the ranks come back.
+    """
+    import torch
+
+    if metric == "cosine":
+        predicted, embeddings = normalize(predicted), normalize(embeddings)
+    if _NUMPY_ON_CPU and torch.device(device).type == "cpu":
+        return _numpy_candidate_ranks(
+            predicted, embeddings, targets, distractors, metric, chunk_size
+        )
+    # torch must not share (and warns about) read-only arrays
+    predicted, embeddings, targets = (
+        torch.as_tensor(np.require(array, requirements="W"), device=device)
+        for array in (predicted, embeddings, np.asarray(targets, dtype=np.int64))
+    )
+    ranks = torch.empty(len(targets), dtype=torch.float64, device=device)
+    for start in range(0, len(targets), chunk_size):
+        stop = min(start + chunk_size, len(targets))
+        rows = torch.as_tensor(distractors(start, stop), device=device)
+        # target in column 0: one computation for all candidates, so equal
+        # embeddings give exactly equal distances (ties)
+        rows = torch.cat([targets[start:stop, None], rows], dim=1)
+        ranks[start:stop] = _torch_mid_ranks(
+            predicted[start:stop, None, :], embeddings[rows], metric
+        )
+    return ranks.cpu().numpy()
+
+
+def _torch_mid_ranks(
+    query: torch.Tensor, candidates: torch.Tensor, metric: str
+) -> torch.Tensor:
+    """Mid-rank of ``candidates[:, 0]``; consumes ``candidates`` (freed on return)."""
+    if metric == "euclidean":
+        candidates -= query
+        candidates *= candidates
+        distance = _sum_like_numpy(candidates)  # squared distance
+    else:
+        candidates *= query
+        distance = -_sum_like_numpy(candidates)  # negated cosine similarity
+    closer = (distance[:, 1:] < distance[:, :1]).sum(dim=1)
+    tied = (distance[:, 1:] == distance[:, :1]).sum(dim=1)
+    return 1.0 + closer.double() + 0.5 * tied.double()
+
+
+def _numpy_candidate_ranks(
+    predicted: np.ndarray,
+    embeddings: np.ndarray,
+    targets: np.ndarray,
+    distractors: Callable[[int, int], np.ndarray],
     metric: str,
     chunk_size: int,
 ) -> np.ndarray:
-    """Mid-rank of each target among itself and its distractors, lower is closer."""
-    if metric == "cosine":
-        predicted, embeddings = normalize(predicted), normalize(embeddings)
+    """:func:`_candidate_ranks` in numpy on the host (cosine: rows normalised).
+
+    The candidates of every chunk are gathered into one buffer, allocated once:
+    a fresh array per chunk costs more in page faults than the arithmetic.
+    """
     ranks = np.empty(len(targets), dtype=np.float64)
+    n_candidates = None
     for start in range(0, len(targets), chunk_size):
-        stop = start + chunk_size
-        query = predicted[start:stop, None, :]
+        stop = min(start + chunk_size, len(targets))
+        rows = np.column_stack([targets[start:stop], distractors(start, stop)])
+        if n_candidates is None:
+            n_candidates = rows.shape[1]
+            buffer = np.empty(
+                (min(chunk_size, len(targets)), n_candidates, embeddings.shape[1]),
+                dtype=embeddings.dtype,
+            )
         # target in column 0: one computation for all candidates, so equal
         # embeddings give exactly equal distances (ties)
-        candidates = embeddings[
-            np.column_stack([targets[start:stop], distractors[start:stop]])
-        ]
+        candidates = buffer[: stop - start]
+        np.take(embeddings, rows, axis=0, out=candidates, mode="clip")  # rows valid
+        query = predicted[start:stop, None, :]
         if metric == "euclidean":
             candidates -= query
             candidates *= candidates
@@ -278,6 +470,8 @@ def adjacency_rank(
     n_candidates: int = 100,
     statistic: str = "geometric_mean",
     random_state: Any = None,
+    chunk_size: int = 1024,
+    device: str | torch.device | None = "cpu",
 ) -> float:
     """Summary (geometric mean by default) of :func:`adjacency_ranks`.
 
@@ -300,6 +494,12 @@ def adjacency_rank(
         mean.
     random_state : int, RandomState, Generator or None, default=None
         Seeds the candidate groups (see :func:`adjacency_ranks`).
+    chunk_size : int, default=1024
+        Queries ranked at once (see :func:`adjacency_ranks`).
+    device : str, torch.device or None, default="cpu"
+        Where the distances are computed: ``"cpu"`` (numpy) or a torch device
+        (see :func:`adjacency_ranks`); ``"auto"`` uses CUDA when available. The
+        result does not depend on it.
 
     Returns
     -------
@@ -323,7 +523,12 @@ def adjacency_rank(
     """
     statistic = _check_statistic(statistic)
     ranks = adjacency_ranks(
-        embeddings, units, n_candidates=n_candidates, random_state=random_state
+        embeddings,
+        units,
+        n_candidates=n_candidates,
+        random_state=random_state,
+        chunk_size=chunk_size,
+        device=device,
     )
     return _summarise(ranks, statistic)
 
@@ -372,20 +577,25 @@ class AdjacencyRankScorer:
         n_candidates: int = 100,
         statistic: str = "geometric_mean",
         random_state: Any = 0,
+        device: str | torch.device | None = "cpu",
     ) -> None:
         self.n_candidates = _check_n_candidates(
             n_candidates, "make_adjacency_rank_scorer"
         )
         self.statistic = _check_statistic(statistic)
         self.random_state = random_state
+        self.device = device  # checked when scoring: torch is imported on first use
 
     @property
     def _kwargs(self) -> dict[str, Any]:
-        return {
+        kwargs = {
             "n_candidates": self.n_candidates,
             "statistic": self.statistic,
             "random_state": self.random_state,
         }
+        if not (isinstance(self.device, str) and self.device == "cpu"):
+            kwargs["device"] = self.device
+        return kwargs
 
     def __call__(self, estimator: Any, X: Any, y: Any = None, **kwargs: Any) -> float:
         """Negated adjacency rank of ``estimator.transform(X)``.
@@ -432,6 +642,7 @@ def make_adjacency_rank_scorer(
     n_candidates: int = 100,
     statistic: str = "geometric_mean",
     random_state: Any = 0,
+    device: str | torch.device | None = "cpu",
 ) -> AdjacencyRankScorer:
     """A greater-is-better scorer for ``GridSearchCV(scoring=...)``.
 
@@ -452,6 +663,10 @@ def make_adjacency_rank_scorer(
     random_state : int, RandomState, Generator or None, default=0
         Seeds the candidate groups. The fixed default makes every parameter
         setting of a search be scored on the same groups.
+    device : str, torch.device or None, default="cpu"
+        Where the distances are computed: ``"cpu"`` (numpy) or a torch device
+        (see :func:`adjacency_ranks`); ``"auto"`` uses CUDA when available. The
+        score does not depend on it.
 
     Returns
     -------
@@ -461,7 +676,8 @@ def make_adjacency_rank_scorer(
     Raises
     ------
     ValueError
-        If ``n_candidates`` is not an integer >= 2 or ``statistic`` is unknown.
+        If ``n_candidates`` is not an integer >= 2 or ``statistic`` is unknown
+        (a bad ``device`` raises when scoring).
 
     Examples
     --------
@@ -474,7 +690,10 @@ def make_adjacency_rank_scorer(
     -3.0
     """
     return AdjacencyRankScorer(
-        n_candidates=n_candidates, statistic=statistic, random_state=random_state
+        n_candidates=n_candidates,
+        statistic=statistic,
+        random_state=random_state,
+        device=device,
     )
 
 

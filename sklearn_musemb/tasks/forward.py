@@ -26,7 +26,7 @@ scikit-learn's cross-validation slices along with ``X``::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -41,13 +41,16 @@ from ..embedders.base import IndexBatches
 from ..metrics.ranking import (
     _as_generator,
     _candidate_ranks,
+    _check_device,
     _check_n_candidates,
     _check_statistic,
+    _in_order,
 )
 from ..metrics.statistics import _summarise
 from ..nn.sequence import EmbeddingLSTM
 from ..units.container import Units, _check_units
 from ..utils.skorch_utils import AutoDeviceNetMixin
+from ..utils.torch_utils import resolve_device
 from ..utils.validation import check_positive_int
 
 #: Distances accepted by :func:`forward_prediction_ranks` (``metric=``).
@@ -210,26 +213,55 @@ def _unit_ids(order: np.ndarray) -> np.ndarray:
 
 
 # -- ranking ---------------------------------------------------------------------------
-def _draw_distractors(
+def _distractor_drawer(
     targets: np.ndarray, group: np.ndarray, n_distractors: int, rng: Any
-) -> np.ndarray:
-    """Rows drawn uniformly, with replacement, outside each target's group.
+) -> Callable[[int, int], np.ndarray]:
+    """``draw(start, stop)``: the distractor rows of ``targets[start:stop]``.
 
+    Rows are drawn uniformly, with replacement, outside each target's group.
     ``group`` holds dense ids (0..g-1). Rows are sorted by group; a draw ``j``
     among the ``n - size`` rows outside the target's group is sorted row ``j``
     before that group's start and ``j + size`` from it on: exact and vectorised,
     with no redrawing.
 
+    Called on consecutive chunks, ``draw`` gives exactly the rows of one draw
+    for all targets (:func:`_draw_distractors`): numpy's bounded integers take
+    their values one after the other from the generator's stream, whether
+    drawn in one call or in several, and with one bound or one per row.
+    """
+    grouped = np.argsort(group, kind="stable")
+    size = np.bincount(group)
+    first = np.cumsum(size) - size
+
+    def draw(start: int, stop: int) -> np.ndarray:
+        target_group = group[targets[start:stop]]
+        start_of_group = first[target_group][:, None]
+        excluded = size[target_group][:, None]
+        high = len(group) - excluded
+        shape = (len(high), n_distractors)
+        if len(high) and np.all(high == high[0, 0]):
+            # one bound: numpy's faster path, same stream as one bound per row
+            drawn = rng.integers(0, high[0, 0], size=shape)
+        else:
+            drawn = rng.integers(0, high, size=shape)
+        return grouped[drawn + excluded * (drawn >= start_of_group)]
+
+    return draw
+
+
+def _draw_distractors(
+    targets: np.ndarray, group: np.ndarray, n_distractors: int, rng: Any
+) -> np.ndarray:
+    """Rows drawn uniformly, with replacement, outside each target's group.
+
+    All at once (see :func:`_distractor_drawer`, which draws them chunk by
+    chunk).
+
     Returns
     -------
     ndarray of int, shape (n_targets, n_distractors)
     """
-    grouped = np.argsort(group, kind="stable")
-    size = np.bincount(group)
-    start = (np.cumsum(size) - size)[group[targets]][:, None]
-    excluded = size[group[targets]][:, None]
-    draw = rng.integers(0, len(group) - excluded, size=(len(targets), n_distractors))
-    return grouped[draw + excluded * (draw >= start)]
+    return _distractor_drawer(targets, group, n_distractors, rng)(0, len(targets))
 
 
 def forward_prediction_ranks(
@@ -242,6 +274,7 @@ def forward_prediction_ranks(
     metric: str = "euclidean",
     random_state: Any = None,
     chunk_size: int = 1024,
+    device: str | torch.device | None = "cpu",
 ) -> np.ndarray:
     """Rank of each true next embedding among random units, by closeness to prediction.
 
@@ -275,8 +308,18 @@ def forward_prediction_ranks(
         number of rows and this seed only, never on the embeddings, so two
         models are compared on the same groups when given the same int.
     chunk_size : int, default=1024
-        Predictions ranked at once (memory ``chunk_size * n_candidates * n_dims``
-        floats); the result does not depend on it.
+        Predictions whose distractors are drawn and ranked at once (memory
+        ``chunk_size * n_candidates * n_dims`` floats and ``chunk_size *
+        n_candidates`` indices, never ``n_predictions * n_candidates``); the
+        result does not depend on it.
+    device : str, torch.device or None, default="cpu"
+        Where the distances are computed: ``"cpu"`` (numpy, on the host) or a
+        torch device (``"cuda"``, ``"cuda:1"``...), to which embeddings and
+        predictions are copied once and where each chunk's candidates are
+        gathered and compared; only the ranks come back. ``"auto"`` picks CUDA
+        when available, ``None`` is the CPU. The result does not depend on it
+        (see Notes). The distractors are drawn on the host (numpy's generator),
+        which bounds the speed on a GPU.
 
     Returns
     -------
@@ -288,8 +331,9 @@ def forward_prediction_ranks(
     ValueError
         If an array holds NaN or infinity or has the wrong shape, a target is out
         of range, ``metric`` is unknown, ``n_candidates`` is not an integer >= 2
-        or ``chunk_size`` not a positive integer, or some target has fewer than
-        ``n_candidates - 1`` rows outside its id to draw from.
+        or ``chunk_size`` not a positive integer, ``device`` is not a torch
+        device (or is CUDA where torch finds none), or some target has fewer
+        than ``n_candidates - 1`` rows outside its id to draw from.
 
     Notes
     -----
@@ -299,6 +343,14 @@ def forward_prediction_ranks(
       (#distractors exactly as close)``, so a constant prediction among constant
       embeddings scores ``(n_candidates + 1) / 2``, not 1 (as in
       :func:`~sklearn_musemb.metrics.adjacency_ranks`).
+    - **Exactness**: the distractors are drawn chunk by chunk from one stream,
+      which gives the rows of a single draw for all predictions; on a torch
+      device the distances repeat numpy's operations in numpy's order
+      (normalisation on the host for cosine, then differences or products and
+      numpy's pairwise summation, as elementwise additions), so the ranks are
+      the same, bit for bit, for every ``chunk_size`` and on every device,
+      float32 or float64 (barring subnormal numbers flushed to zero, which torch
+      does not do by default).
 
     Examples
     --------
@@ -316,6 +368,7 @@ def forward_prediction_ranks(
         raise ValueError(f"{owner}: metric must be one of {METRICS}, got {metric!r}")
     n_candidates = _check_n_candidates(n_candidates, owner)
     chunk_size = check_positive_int(chunk_size, "chunk_size", owner)
+    device = _check_device(device, owner)
     float_types = [np.float64, np.float32]
     predicted = check_array(predicted, dtype=float_types, input_name="predicted")
     embeddings = check_array(embeddings, dtype=float_types, input_name="embeddings")
@@ -359,11 +412,17 @@ def forward_prediction_ranks(
             f"{pool[worst]} of {n} rows outside its unit to draw from; use fewer "
             "candidates or evaluate on more units"
         )
-    distractors = _draw_distractors(
+    draw = _distractor_drawer(
         targets, group, n_candidates - 1, _as_generator(random_state)
     )
     return _candidate_ranks(
-        predicted, embeddings, targets, distractors, metric, chunk_size
+        predicted,
+        embeddings,
+        targets,
+        _in_order(draw, chunk_size),
+        metric,
+        chunk_size,
+        device,
     )
 
 
@@ -393,7 +452,7 @@ def forward_prediction_rank(
         How the ranks are summarised.
     **kwargs
         ``unit_ids``, ``n_candidates``, ``metric``, ``random_state``,
-        ``chunk_size`` of :func:`forward_prediction_ranks`.
+        ``chunk_size``, ``device`` of :func:`forward_prediction_ranks`.
 
     Returns
     -------
@@ -495,7 +554,8 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
     verbose : int, default=0
     device : str, default="auto"
         ``"auto"``: CUDA when available, else CPU; the device used is
-        ``device_``.
+        ``device_``. :meth:`ranks` and :meth:`score` compare the candidates
+        there too (same ranks on every device).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and batch order (two CPU fits with an int
         give identical predictions). The candidates of ``score`` always use seed
@@ -754,7 +814,8 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
         predicted from the first ``n_context`` is compared with the true last
         one and ``n_candidates - 1`` random rows of ``X`` (never the target nor
         its augmented copies, i.e. rows of the same piece and position), by
-        ``metric`` (:func:`forward_prediction_ranks`).
+        ``metric`` (:func:`forward_prediction_ranks`), on the predictor's
+        device (``"auto"``: CUDA when available; the ranks do not depend on it).
 
         Parameters
         ----------
@@ -784,6 +845,7 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
             n_candidates=self.n_candidates,
             metric=self.metric,
             random_state=random_state,
+            device=resolve_device(self.device),
         )
 
     def score(self, X: Any, y: Any = None) -> float:

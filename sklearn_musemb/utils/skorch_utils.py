@@ -49,11 +49,19 @@ class AutoDeviceNetMixin:
         # private state (leading underscore) is not a constructor argument.
         return [k for k in super()._get_param_names() if not k.startswith("_")]
 
+    def _requested_device(self) -> str:
+        """The device asked for (subclasses may defer to a launcher)."""
+        return self.device
+
+    def _fit_seed(self, device: str) -> int | None:
+        """The seed of one fit (subclasses may share it between processes)."""
+        return None if self.random_state is None else seed_from(self.random_state)
+
     @contextlib.contextmanager
     def _on_resolved_device(self) -> Iterator[str]:
         """Let skorch see a concrete device while keeping the ``device`` param."""
         requested = self.device
-        resolved = resolve_device(requested)
+        resolved = resolve_device(self._requested_device())
         vars(self)["device"] = resolved
         try:
             yield resolved
@@ -63,15 +71,16 @@ class AutoDeviceNetMixin:
     @contextlib.contextmanager
     def _seeded_fit(self) -> Iterator[str]:
         """The device and generators of one call of ``fit``/``partial_fit``."""
-        seed = None if self.random_state is None else seed_from(self.random_state)
-        with self._on_resolved_device() as device, torch_seeded(seed, device):
-            self.device_ = device
-            self._torch_rng = torch.Generator(device=device)
-            self._torch_rng.manual_seed(seed if seed is not None else seed_from(None))
-            try:
-                yield device
-            finally:
-                del self._torch_rng
+        with self._on_resolved_device() as device:
+            seed = self._fit_seed(device)
+            with torch_seeded(seed, device):
+                self.device_ = device
+                self._torch_rng = torch.Generator(device=device)
+                self._torch_rng.manual_seed(seed_from(None) if seed is None else seed)
+                try:
+                    yield device
+                finally:
+                    del self._torch_rng
 
     def set_params(self, **params: Any):
         # On a fitted net skorch re-initialises the module (and moves it to

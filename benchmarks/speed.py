@@ -1,0 +1,519 @@
+"""fit and transform throughput of each estimator family against a hand-written loop.
+
+For each family, batch size and precision, the script measures:
+
+- **ours, fit**: items per second of the estimator's second epoch (skorch's ``dur``;
+  the first epoch warms up), trained on ``batch_size * --steps`` items;
+- **ceiling, fit**: the same network (a copy of the estimator's ``module_``) and
+  loss, trained by a minimal hand-written PyTorch loop: the data already on the
+  device, batches drawn with ``torch.randint``, no skorch, no callbacks, no
+  history, one device sync at the end;
+- **ours, transform**: units per second of ``transform`` on the training input
+  (host arrays in, host array out);
+- **ceiling, transform**: the encoder alone over the compact input already on the
+  device, embeddings left there.
+
+The ratio columns are ours / ceiling: 1.0 means the estimator costs nothing over
+the bare loop. Items are adjacent pairs (AdjD, A-AdjD, DSSM), units (VAE, the
+piano-roll models) or feature maps (the audio models). The symbolic families train
+on piano-midi units (``--root``); the audio families on random feature maps of the
+shape the audio benchmark uses, as their speed does not depend on the content.
+
+Usage (from the repository root; CUDA is used when torch finds it)::
+
+    python benchmarks/speed.py                        # every family, 256/1024/4096
+    python benchmarks/speed.py --families AdjD --batch-sizes 256 --precisions fp32
+
+Results go to ``benchmarks/results/speed_<device>.json``; ``benchmarks/results/
+speed.md`` is rebuilt from every ``speed_*.json`` there, so a GPU run adds its
+table beside the CPU one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from _common import DEFAULT_ROOT, device_name
+
+from sklearn_musemb import load_midi_corpus, segment_beats, segment_notes
+from sklearn_musemb.embedders import (
+    AAdjDEmbedder,
+    AdjDEmbedder,
+    ConditionalSimilarityEmbedder,
+    ContextRollEmbedder,
+    DenoisingRollEmbedder,
+    DSSMEmbedder,
+    TagTripletEmbedder,
+    VAEEmbedder,
+)
+from sklearn_musemb.encodings import piano_roll, two_hot
+from sklearn_musemb.encodings.corruption import note_drop
+from sklearn_musemb.nn.losses import (
+    dssm_logits,
+    kl_to_standard_normal,
+    prior_discriminator_loss,
+    prior_generator_loss,
+    reconstruction_loss,
+)
+from sklearn_musemb.nn.triplet import (
+    batch_hard_triplet_loss,
+    cosine_distances,
+    semihard_triplet_loss,
+    squared_euclidean,
+)
+from sklearn_musemb.utils.torch_utils import autocast, resolve_device
+
+RESULTS = Path(__file__).resolve().parent / "results"
+#: Feature maps of the audio families: the multi-input conditional network of
+#: ``audio_similarity.py`` (mel 128 + tempogram 30 + CENS 12 bins, 259 frames
+#: pooled by 4) and the 80 x 130 log-mel of Schindler & Knees.
+CSN_SHAPE, CSN_INPUTS = (170, 64), (128, 30, 12)
+TAG_SHAPE = (80, 130)
+
+
+@dataclass
+class Workload:
+    """What one family trains on, and its hand-written loop."""
+
+    X: object
+    y: object
+    #: ``(estimator, device, batch_size, precision) -> (train_step, embed_all)``
+    ceiling: Callable
+
+
+# -- hand-written loops -------------------------------------------------------------
+def _adam(module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+    return torch.optim.Adam(module.parameters(), lr=lr)
+
+
+def _embed_all(
+    encode: Callable, embed: Callable, net: torch.nn.Module, data: torch.Tensor, batch
+):
+    """The transform ceiling: encode and embed every row, results stay on device."""
+
+    def run() -> int:
+        net.eval()
+        with torch.inference_mode():
+            for start in range(0, len(data), batch):
+                embed(encode(data[start : start + batch]))
+        net.train()
+        return len(data)
+
+    return run
+
+
+def _pairs_on(device: str, est) -> tuple[torch.Tensor, torch.Tensor]:
+    first, second = est._fit_units.adjacent_pairs()
+    return tuple(torch.as_tensor(a, device=device) for a in (first, second))
+
+
+def adjacency_ceiling(est, device: str, batch: int, precision: str):
+    """AdjD / A-AdjD: encoder + pair classifier (+ discriminator and generator)."""
+    net = copy.deepcopy(est.module_).train()
+    opt = _adam(net, est.lr)
+    events = torch.as_tensor(est._fit_units.events, device=device)
+    first, second = _pairs_on(device, est)
+    k = est.n_negatives
+    target = torch.zeros(batch * (1 + k), dtype=torch.long, device=device)
+    target[:batch] = 1
+    if est.adversarial:
+        disc = copy.deepcopy(est.discriminator_).train()
+        opt_disc, opt_gen = _adam(disc, 1e-4), _adam(net.encoder, 1e-4)
+
+    def step() -> None:
+        i = torch.randint(len(first), (batch,), device=device)
+        neg = torch.randint(len(events), (batch * k,), device=device)
+        with autocast(device, precision):
+            emb = net.encoder(two_hot(events[torch.cat([first[i], second[i], neg])]))
+            a, rest = emb[:batch], emb[batch:]
+            left = torch.cat([a, a.repeat_interleave(k, dim=0)])
+            loss = F.cross_entropy(net.classifier(left, rest).float(), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if est.adversarial:
+            with autocast(device, precision):
+                z = net.encoder(two_hot(events[first[i]]))
+                d_loss = prior_discriminator_loss(
+                    disc(torch.randn(z.shape, device=device)), disc(z.detach())
+                )
+            opt_disc.zero_grad()
+            d_loss.backward()
+            opt_disc.step()
+            with autocast(device, precision):
+                g_loss = prior_generator_loss(disc(z))
+            opt_gen.zero_grad()
+            g_loss.backward()
+            opt_gen.step()
+
+    return step, _embed_all(two_hot, net.encoder, net, events, batch)
+
+
+def dssm_ceiling(est, device: str, batch: int, precision: str):
+    """DSSM: query, positive and negatives through one encoder, softmax over cosines."""
+    net = copy.deepcopy(est.module_).train()
+    opt = _adam(net, est.lr)
+    events = torch.as_tensor(est._fit_units.events, device=device)
+    first, second = _pairs_on(device, est)
+    k = est.n_negatives
+    target = torch.zeros(batch, dtype=torch.long, device=device)
+
+    def step() -> None:
+        i = torch.randint(len(first), (batch,), device=device)
+        neg = torch.randint(len(events), (batch * k,), device=device)
+        with autocast(device, precision):
+            emb = net(two_hot(events[torch.cat([first[i], second[i], neg])]))
+            q, p, n = emb[:batch], emb[batch : 2 * batch], emb[2 * batch :]
+            logits = dssm_logits(q, p, n.view(batch, k, -1), scale=est.similarity_scale)
+            loss = F.cross_entropy(logits.float(), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step, _embed_all(two_hot, getattr(net, "embed", net), net, events, batch)
+
+
+def vae_ceiling(est, device: str, batch: int, precision: str):
+    """VAE: encode, reparameterise, decode, reconstruction + KL."""
+    net = copy.deepcopy(est.module_).train()
+    opt = _adam(net, est.lr)
+    events = torch.as_tensor(est._fit_units.events, device=device)
+
+    def step() -> None:
+        rows = torch.randint(len(events), (batch,), device=device)
+        with autocast(device, precision):
+            x = two_hot(events[rows])
+            mean, log_var = net.encode(x)
+            code = mean + (0.5 * log_var).exp() * torch.randn_like(mean)
+            out = net.decode(code)
+            loss = reconstruction_loss(out.float(), x) + est.kl_weight * (
+                kl_to_standard_normal(mean.float(), log_var.float())
+            )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step, _embed_all(two_hot, getattr(net, "embed", net), net, events, batch)
+
+
+def roll_ceiling(est, device: str, batch: int, precision: str):
+    """Tied conv autoencoder on 60 x 96 rolls built on the device, in-batch softmax."""
+    net = copy.deepcopy(est.module_).train()
+    opt = _adam(net, est.lr)
+    events = torch.as_tensor(est._fit_units.events, device=device)
+    items = torch.as_tensor(est._training_data(est._fit_units)[0], device=device)
+    n_ticks, pitch_range = est.roll_shape_[1], tuple(est.pitch_range_)
+    k = est.n_negatives
+    rows = torch.arange(batch, device=device)[:, None]
+    zero = torch.zeros(batch, dtype=torch.long, device=device)
+    corrupt = est.corruption == "note_drop" if hasattr(est, "corruption") else False
+    generator = torch.Generator(device=device).manual_seed(0)
+
+    def roll(ev: torch.Tensor) -> torch.Tensor:
+        return piano_roll(
+            ev, n_ticks=n_ticks, pitch_range=pitch_range, check_ticks=False
+        )
+
+    def step() -> None:
+        picked = items[torch.randint(len(items), (batch,), device=device)]
+        rolls = roll(events[picked.flatten()]).view(*picked.shape, *est.roll_shape_)
+        source = rolls[:, 0]
+        target = rolls[:, 1:].sum(1) if picked.shape[1] > 1 else source
+        if corrupt:
+            source = note_drop(source, generator)
+        with autocast(device, precision):
+            recon = net.decode(net.embed(source))
+            cos = (
+                F.normalize(target.flatten(1), dim=1)
+                @ F.normalize(recon.float().flatten(1), dim=1).T
+            )
+            offset = torch.randint(1, batch, (batch, k), device=device)
+            logits = est.similarity_scale * cos.gather(
+                1, torch.cat([rows, (rows + offset) % batch], dim=1)
+            )
+            loss = F.cross_entropy(logits, zero)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step, _embed_all(roll, net.embed, net, events, batch)
+
+
+def conditional_ceiling(est, device: str, batch: int, precision: str):
+    """Conditional similarity network: masked sub-spaces, semi-hard triplets."""
+    net = copy.deepcopy(est.module_).train()
+    opt = _adam(net, est.lr)
+    maps = torch.as_tensor(np.asarray(est._fit_maps), device=device)
+    codes = torch.as_tensor(np.asarray(est._fit_y), device=device)
+    others = ~torch.eye(batch, dtype=torch.bool, device=device)
+
+    def step() -> None:
+        rows = torch.randint(len(maps), (batch,), device=device)
+        c = codes[rows]
+        with autocast(device, precision):
+            emb = net(maps[rows]).float()
+            masks = net.dimension_masks()
+            losses = []
+            for s in range(c.shape[1]):
+                same = c[:, None, s] == c[None, :, s]
+                loss, _ = semihard_triplet_loss(
+                    cosine_distances(emb * masks[s]),
+                    same & others,
+                    ~same & others,
+                    est.margin,
+                )
+                losses.append(loss)
+            loss = torch.stack(losses).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step, _embed_all(lambda m: m, net, net, maps, batch)
+
+
+def tag_triplet_ceiling(est, device: str, batch: int, precision: str):
+    """Tag-triplet network: DPNN, batch-hard triplets from relatedness thresholds."""
+    net = copy.deepcopy(est.module_).train()
+    opt = _adam(net, est.lr)
+    maps = torch.as_tensor(np.asarray(est._fit_maps), device=device)
+    vectors = torch.tensor(est._fit_y, dtype=torch.float32, device=device)
+
+    def embed(m: torch.Tensor) -> torch.Tensor:
+        return F.normalize(net(m).float(), dim=1)
+
+    def step() -> None:
+        rows = torch.randint(len(maps), (batch,), device=device)
+        v = vectors[rows]
+        related = v @ v.T
+        off_diagonal = ~torch.eye(batch, dtype=torch.bool, device=device)
+        with autocast(device, precision):
+            loss, _ = batch_hard_triplet_loss(
+                squared_euclidean(embed(maps[rows])),
+                (related >= est.positive_threshold) & off_diagonal,
+                (related < est.negative_threshold) & off_diagonal,
+                est.margin,
+            )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step, _embed_all(lambda m: m, embed, net, maps, batch)
+
+
+# -- families -------------------------------------------------------------------------
+def _note_units(root: Path, n: int):
+    corpus = load_midi_corpus(root)
+    return segment_notes(corpus.pieces, piece_ids=corpus.piece_ids)[:n]
+
+
+def _beat_units(root: Path, n: int):
+    corpus = load_midi_corpus(root)
+    return segment_beats(corpus.pieces, piece_ids=corpus.piece_ids)[:n]
+
+
+FAMILIES: dict[str, tuple[Callable, str, Callable]] = {
+    # name: (estimator factory, data kind, hand-written loop)
+    "AdjD": (lambda **kw: AdjDEmbedder(**kw), "notes", adjacency_ceiling),
+    "A-AdjD": (lambda **kw: AAdjDEmbedder(**kw), "notes", adjacency_ceiling),
+    "DSSM": (lambda **kw: DSSMEmbedder(**kw), "notes", dssm_ceiling),
+    "VAE": (lambda **kw: VAEEmbedder(**kw), "notes", vae_ceiling),
+    "DAE (tied conv, note drop)": (
+        lambda **kw: DenoisingRollEmbedder(corruption="note_drop", **kw),
+        "beats",
+        roll_ceiling,
+    ),
+    "context (tied conv)": (
+        lambda **kw: ContextRollEmbedder(target="context", **kw),
+        "beats",
+        roll_ceiling,
+    ),
+    "CSN (multi-input)": (
+        lambda **kw: ConditionalSimilarityEmbedder(
+            rules=["equal"] * 4,
+            inputs=CSN_INPUTS,
+            embedding_dim=120,
+            module__width=8,
+            module__n_blocks=2,
+            module__branch_blocks=1,
+            **kw,
+        ),
+        "csn",
+        conditional_ceiling,
+    ),
+    "tag triplets (DPNN)": (
+        lambda **kw: TagTripletEmbedder(embedding_dim=128, **kw),
+        "tags",
+        tag_triplet_ceiling,
+    ),
+}
+
+
+def make_data(kind: str, n_items: int, root: Path, seed: int):
+    """Training input and target of ``n_items`` items of one data kind."""
+    rng = np.random.default_rng(seed)
+    if kind == "notes":
+        return _note_units(root, n_items + n_items // 50 + 10), None
+    if kind == "beats":
+        return _beat_units(root, n_items + n_items // 20 + 10), None
+    if kind == "csn":
+        X = rng.standard_normal((n_items, *CSN_SHAPE), dtype=np.float32)
+        return X, rng.integers(0, 5, (n_items, 4))
+    X = rng.standard_normal((n_items, *TAG_SHAPE), dtype=np.float32)
+    return X, np.eye(10)[rng.integers(0, 10, n_items)]
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def _timed(run: Callable[[], object], device: str) -> float:
+    _sync(device)
+    start = time.perf_counter()
+    run()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def measure(name: str, batch: int, precision: str, args, data_cache: dict) -> dict:
+    factory, kind, ceiling = FAMILIES[name]
+    key = (kind, batch)
+    if key not in data_cache:
+        data_cache.clear()  # one workload in memory at a time
+        data_cache[key] = make_data(kind, batch * args.steps, args.root, args.seed)
+    X, y = data_cache[key]
+    device = resolve_device(args.device)
+    est = factory(
+        batch_size=batch,
+        max_epochs=2,
+        precision=precision,
+        device=device,
+        random_state=args.seed,
+    ).fit(X, y)
+    n_items = sum(est.history_[-1, "batches", :, "train_batch_size"])
+    fit_ours = n_items / float(est.history_[-1, "dur"])
+    start = time.perf_counter()
+    est.transform(X)
+    transform_ours = len(X) / (time.perf_counter() - start)
+
+    # the hand-written loop gets what fit saw, already on the device
+    est._fit_units = est._validate_units(X, reset=False)
+    est._fit_maps, est._fit_y = X, y
+    with torch.random.fork_rng(devices=[device] if device.startswith("cuda") else []):
+        torch.manual_seed(args.seed)
+        step, embed_all = ceiling(est, device, batch, precision)
+        for _ in range(args.warmup):
+            step()
+        steps_s = _timed(lambda: [step() for _ in range(args.steps)], device)
+        embed_all()
+        embed_s = _timed(embed_all, device)
+    fit_ceiling = batch * args.steps / steps_s
+    transform_ceiling = len(X) / embed_s
+    row = {
+        "family": name,
+        "batch_size": batch,
+        "precision": precision,
+        "device": device,
+        "items": n_items,
+        "fit_items_per_s": round(fit_ours, 1),
+        "fit_ceiling_items_per_s": round(fit_ceiling, 1),
+        "fit_ratio": round(fit_ours / fit_ceiling, 3),
+        "transform_units_per_s": round(transform_ours, 1),
+        "transform_ceiling_units_per_s": round(transform_ceiling, 1),
+        "transform_ratio": round(transform_ours / transform_ceiling, 3),
+    }
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def markdown(results: list[dict]) -> str:
+    lines = [
+        "# fit and transform throughput against a hand-written ceiling",
+        "",
+        "Made by `benchmarks/speed.py` (see its docstring for what is timed). "
+        "Ratios are ours / ceiling; the targets are fit >= 0.80 and transform "
+        ">= 0.90.",
+    ]
+    for result in results:
+        lines += [
+            "",
+            f"## {result['device_name']}",
+            "",
+            f"Command: `{result['command']}`; torch {result['torch']}; "
+            f"{result['steps']} timed steps per fit ceiling.",
+            "",
+            "| family | batch | precision | fit items/s | ceiling | ratio "
+            "| transform units/s | ceiling | ratio |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in result["rows"]:
+            lines.append(
+                f"| {r['family']} | {r['batch_size']} | {r['precision']} "
+                f"| {r['fit_items_per_s']:,.0f} | {r['fit_ceiling_items_per_s']:,.0f} "
+                f"| {r['fit_ratio']:.2f} | {r['transform_units_per_s']:,.0f} "
+                f"| {r['transform_ceiling_units_per_s']:,.0f} "
+                f"| {r['transform_ratio']:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES))
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[256, 1024, 4096])
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
+    parser.add_argument(
+        "--audio-batch-sizes",
+        nargs="+",
+        type=int,
+        default=None,
+        help="batch sizes of the audio families (default: --batch-sizes)",
+    )
+    parser.add_argument("--steps", type=int, default=8, help="batches per epoch")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out-dir", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    unknown = set(args.families) - set(FAMILIES)
+    if unknown:
+        parser.error(f"unknown families {sorted(unknown)}; choose from {[*FAMILIES]}")
+
+    device = resolve_device(args.device)
+    rows, cache = [], {}
+    for name in args.families:
+        audio = FAMILIES[name][1] in ("csn", "tags")
+        sizes = args.audio_batch_sizes if audio and args.audio_batch_sizes else None
+        for batch in sizes or args.batch_sizes:
+            for precision in args.precisions:
+                rows.append(measure(name, batch, precision, args, cache))
+    result = {
+        "command": "python " + " ".join(["benchmarks/speed.py", *sys.argv[1:]]),
+        "device_name": device_name(device),
+        "torch": torch.__version__,
+        "steps": args.steps,
+        "rows": rows,
+    }
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    tag = "gpu" if device.startswith("cuda") else "cpu"
+    (args.out_dir / f"speed_{tag}.json").write_text(json.dumps(result, indent=1) + "\n")
+    everything = [
+        json.loads(p.read_text()) for p in sorted(args.out_dir.glob("speed_*.json"))
+    ]
+    (args.out_dir / "speed.md").write_text(markdown(everything))
+    print(markdown([result]))
+
+
+if __name__ == "__main__":
+    main()
