@@ -30,10 +30,18 @@ def device_name(device: str) -> str:
     """Human name of a torch device string, for result files."""
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    return (
-        f"CPU ({platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads)"
-    )
+    return f"CPU ({cpu_model()}, {torch.get_num_threads()} torch threads)"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()}, {platform.machine()}"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def paper_split(

@@ -2,16 +2,18 @@
 
 For each family, batch size and precision, the script measures:
 
-- **ours, fit**: items per second of the estimator's second epoch (skorch's ``dur``;
-  the first epoch warms up), trained on ``batch_size * --steps`` items;
+- **ours, fit**: items per second of the estimator's best epoch after the first
+  (skorch's ``dur``; the first epoch warms up), trained on ``batch_size * --steps``
+  items for ``1 + --repeats`` epochs;
 - **ceiling, fit**: the same network (a copy of the estimator's ``module_``) and
   loss, trained by a minimal hand-written PyTorch loop: the data already on the
   device, batches drawn with ``torch.randint``, no skorch, no callbacks, no
-  history, one device sync at the end;
-- **ours, transform**: units per second of ``transform`` on the training input
-  (host arrays in, host array out);
-- **ceiling, transform**: the encoder alone over the compact input already on the
-  device, embeddings left there.
+  history, one device sync at the end (best of ``--repeats`` runs of ``--steps``);
+- **ours, transform**: units per second of ``transform`` over ``--transform-units``
+  units (the training input repeated; ``--audio-transform-units`` feature maps),
+  host arrays in, host array out, best of ``--repeats``;
+- **ceiling, transform**: the encoder alone over the same input, compact and
+  already on the device, embeddings left there; timed alternately with ours.
 
 The ratio columns are ours / ceiling: 1.0 means the estimator costs nothing over
 the bare loop. Items are adjacent pairs (AdjD, A-AdjD, DSSM), units (VAE, the
@@ -45,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from _common import DEFAULT_ROOT, device_name
 
-from sklearn_musemb import load_midi_corpus, segment_beats, segment_notes
+from sklearn_musemb import Units, load_midi_corpus, segment_beats, segment_notes
 from sklearn_musemb.embedders import (
     AAdjDEmbedder,
     AdjDEmbedder,
@@ -97,19 +99,31 @@ def _adam(module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
 
 
 def _embed_all(
-    encode: Callable, embed: Callable, net: torch.nn.Module, data: torch.Tensor, batch
+    encode: Callable,
+    embed: Callable,
+    net: torch.nn.Module,
+    data: torch.Tensor,
+    batch: int,
+    precision: str,
 ):
     """The transform ceiling: encode and embed every row, results stay on device."""
+    device = str(data.device)
 
     def run() -> int:
         net.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(device, precision):
             for start in range(0, len(data), batch):
                 embed(encode(data[start : start + batch]))
         net.train()
         return len(data)
 
     return run
+
+
+def _embed_input(est, device: str) -> torch.Tensor:
+    """What the transform ceiling embeds: compact units or maps, on the device."""
+    data = est._embed_data
+    return torch.as_tensor(getattr(data, "events", data), device=device)
 
 
 def _pairs_on(device: str, est) -> tuple[torch.Tensor, torch.Tensor]:
@@ -156,7 +170,9 @@ def adjacency_ceiling(est, device: str, batch: int, precision: str):
             g_loss.backward()
             opt_gen.step()
 
-    return step, _embed_all(two_hot, net.encoder, net, events, batch)
+    return step, _embed_all(
+        two_hot, net.encoder, net, _embed_input(est, device), batch, precision
+    )
 
 
 def dssm_ceiling(est, device: str, batch: int, precision: str):
@@ -180,7 +196,14 @@ def dssm_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(two_hot, getattr(net, "embed", net), net, events, batch)
+    return step, _embed_all(
+        two_hot,
+        getattr(net, "embed", net),
+        net,
+        _embed_input(est, device),
+        batch,
+        precision,
+    )
 
 
 def vae_ceiling(est, device: str, batch: int, precision: str):
@@ -203,7 +226,14 @@ def vae_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(two_hot, getattr(net, "embed", net), net, events, batch)
+    return step, _embed_all(
+        two_hot,
+        getattr(net, "embed", net),
+        net,
+        _embed_input(est, device),
+        batch,
+        precision,
+    )
 
 
 def roll_ceiling(est, device: str, batch: int, precision: str):
@@ -246,7 +276,9 @@ def roll_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(roll, net.embed, net, events, batch)
+    return step, _embed_all(
+        roll, net.embed, net, _embed_input(est, device), batch, precision
+    )
 
 
 def conditional_ceiling(est, device: str, batch: int, precision: str):
@@ -278,7 +310,9 @@ def conditional_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(lambda m: m, net, net, maps, batch)
+    return step, _embed_all(
+        lambda m: m, net, net, _embed_input(est, device), batch, precision
+    )
 
 
 def tag_triplet_ceiling(est, device: str, batch: int, precision: str):
@@ -307,7 +341,9 @@ def tag_triplet_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(lambda m: m, embed, net, maps, batch)
+    return step, _embed_all(
+        lambda m: m, embed, net, _embed_input(est, device), batch, precision
+    )
 
 
 # -- families -------------------------------------------------------------------------
@@ -372,6 +408,14 @@ def make_data(kind: str, n_items: int, root: Path, seed: int):
     return X, np.eye(10)[rng.integers(0, 10, n_items)]
 
 
+def tiled(X, n: int):
+    """``X`` repeated to at least ``n`` rows (Units or arrays), cut to ``n``."""
+    copies = -(-n // len(X))
+    if isinstance(X, Units):
+        return Units.concatenate([X] * copies)[:n] if copies > 1 else X
+    return np.concatenate([X] * copies)[:n] if copies > 1 else X
+
+
 def _sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize(device)
@@ -395,30 +439,40 @@ def measure(name: str, batch: int, precision: str, args, data_cache: dict) -> di
     device = resolve_device(args.device)
     est = factory(
         batch_size=batch,
-        max_epochs=2,
+        max_epochs=1 + args.repeats,
         precision=precision,
         device=device,
         random_state=args.seed,
     ).fit(X, y)
     n_items = sum(est.history_[-1, "batches", :, "train_batch_size"])
-    fit_ours = n_items / float(est.history_[-1, "dur"])
-    start = time.perf_counter()
-    est.transform(X)
-    transform_ours = len(X) / (time.perf_counter() - start)
+    # best epoch after the first (warm-up), like timeit's best of repeats
+    fit_ours = n_items / min(est.history_[1:, "dur"])
 
-    # the hand-written loop gets what fit saw, already on the device
+    # the hand-written loop trains on what fit saw, already on the device, and
+    # embeds the same (larger) input as our transform, timed alternately with it
+    audio = kind in ("csn", "tags")
+    Xt = tiled(X, args.audio_transform_units if audio else args.transform_units)
     est._fit_units = est._validate_units(X, reset=False)
     est._fit_maps, est._fit_y = X, y
+    est._embed_data = est._validate_units(Xt, reset=False) if not audio else Xt
     with torch.random.fork_rng(devices=[device] if device.startswith("cuda") else []):
         torch.manual_seed(args.seed)
         step, embed_all = ceiling(est, device, batch, precision)
         for _ in range(args.warmup):
             step()
-        steps_s = _timed(lambda: [step() for _ in range(args.steps)], device)
+        steps_s = min(
+            _timed(lambda: [step() for _ in range(args.steps)], device)
+            for _ in range(args.repeats)
+        )
         embed_all()
-        embed_s = _timed(embed_all, device)
+        est.transform(Xt)
+        ours_s, embed_s = [], []
+        for _ in range(args.repeats):
+            ours_s.append(_timed(lambda: est.transform(Xt), device))
+            embed_s.append(_timed(embed_all, device))
     fit_ceiling = batch * args.steps / steps_s
-    transform_ceiling = len(X) / embed_s
+    transform_ours = len(Xt) / min(ours_s)
+    transform_ceiling = len(Xt) / min(embed_s)
     row = {
         "family": name,
         "batch_size": batch,
@@ -481,33 +535,54 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--steps", type=int, default=8, help="batches per epoch")
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed repeats; the best is kept"
+    )
+    parser.add_argument("--transform-units", type=int, default=65_536)
+    parser.add_argument("--audio-transform-units", type=int, default=1024)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows already in speed_<device>.json and measure the rest",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.families) - set(FAMILIES)
     if unknown:
         parser.error(f"unknown families {sorted(unknown)}; choose from {[*FAMILIES]}")
 
     device = resolve_device(args.device)
-    rows, cache = [], {}
+    tag = "gpu" if device.startswith("cuda") else "cpu"
+    path = args.out_dir / f"speed_{tag}.json"
+    result = {
+        # --resume does not change what is measured, so the command omits it
+        "command": "python "
+        + " ".join(
+            ["benchmarks/speed.py", *(a for a in sys.argv[1:] if a != "--resume")]
+        ),
+        "device_name": device_name(device),
+        "torch": torch.__version__,
+        "steps": args.steps,
+        "rows": [],
+    }
+    if args.resume and path.exists():
+        result["rows"] = json.loads(path.read_text())["rows"]
+    done = {(r["family"], r["batch_size"], r["precision"]) for r in result["rows"]}
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    cache = {}
     for name in args.families:
         audio = FAMILIES[name][1] in ("csn", "tags")
         sizes = args.audio_batch_sizes if audio and args.audio_batch_sizes else None
         for batch in sizes or args.batch_sizes:
             for precision in args.precisions:
-                rows.append(measure(name, batch, precision, args, cache))
-    result = {
-        "command": "python " + " ".join(["benchmarks/speed.py", *sys.argv[1:]]),
-        "device_name": device_name(device),
-        "torch": torch.__version__,
-        "steps": args.steps,
-        "rows": rows,
-    }
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    tag = "gpu" if device.startswith("cuda") else "cpu"
-    (args.out_dir / f"speed_{tag}.json").write_text(json.dumps(result, indent=1) + "\n")
+                if (name, batch, precision) in done:
+                    continue
+                result["rows"].append(measure(name, batch, precision, args, cache))
+                # saved after every row, so an interrupted run can --resume
+                path.write_text(json.dumps(result, indent=1) + "\n")
     everything = [
         json.loads(p.read_text()) for p in sorted(args.out_dir.glob("speed_*.json"))
     ]

@@ -168,6 +168,26 @@ def known_midi(tmp_path: Path) -> Path:
     return path
 
 
+def write_random_melody(path: Path, rng: np.random.Generator, n_notes: int) -> Path:
+    """Write a one-piano random melody with pretty_midi (for corpus tests).
+
+    Onsets are 0, 0.25 or 0.5 s apart, pitches 48..83, every note 0.5 s long.
+    """
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=120.0)
+    piano = pretty_midi.Instrument(program=0)
+    starts = np.cumsum(rng.choice([0.0, 0.25, 0.5], size=n_notes))
+    pitches = rng.integers(48, 84, size=n_notes)
+    for start, pitch in zip(starts, pitches, strict=True):
+        note = pretty_midi.Note(80, int(pitch), start=start, end=start + 0.5)
+        piano.notes.append(note)
+    pm.instruments.append(piano)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pm.write(str(path))
+    return path
+
+
 @pytest.fixture
 def write_pretty_midi(tmp_path: Path) -> Callable[..., Path]:
     """Write a small one-instrument file with pretty_midi; returns its path.

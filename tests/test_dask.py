@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import assert_tables_equal
+from conftest import assert_tables_equal, write_random_melody
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
@@ -55,22 +55,11 @@ def process_client() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def corpus_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Six small pieces of two composers, plus a corrupt file and a missing one."""
-    import pretty_midi
-
     root = tmp_path_factory.mktemp("corpus")
     rng = np.random.default_rng(0)
     rows = ["composer,title,year,midi"]
     for composer, stem in PIECES:
-        pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=120.0)
-        piano = pretty_midi.Instrument(program=0)
-        starts = np.cumsum(rng.choice([0.0, 0.25, 0.5], size=N_NOTES))
-        for start, pitch in zip(starts, rng.integers(48, 84, size=N_NOTES)):
-            note = pretty_midi.Note(80, int(pitch), start=start, end=start + 0.5)
-            piano.notes.append(note)
-        pm.instruments.append(piano)
-        path = root / "midis" / composer / f"{stem}.mid"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pm.write(str(path))
+        write_random_melody(root / "midis" / composer / f"{stem}.mid", rng, N_NOTES)
         rows.append(f"{composer},{stem},1750,midis/{composer}/{stem}.mid")
     (root / "midis" / "Bach" / "broken.mid").write_bytes(b"MThd garbage")
     rows.insert(3, "Bach,Broken,1750,midis/Bach/broken.mid")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from conftest import write_random_melody
+from test_examples import load_example
 
 #: Tiny settings: two methods, one representation, two folds, 8-note units.
 TINY = [
@@ -24,36 +22,15 @@ TINY = [
 ]  # fmt: skip
 
 
-def load_example(name: str):
-    # a script finds its sibling modules (_corpus) on sys.path, as when run directly
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four pieces of two composers (48 notes each) listed in metadata.csv."""
-    import pretty_midi
-
     root = tmp_path_factory.mktemp("corpus")
     rng = np.random.default_rng(1)
     rows = ["composer,title,year,midi"]
     for composer in ("Bach", "Haydn"):
         for i in range(2):
-            pm = pretty_midi.PrettyMIDI(resolution=480, initial_tempo=120.0)
-            piano = pretty_midi.Instrument(program=0)
-            starts = np.cumsum(rng.choice([0.0, 0.25, 0.5], size=48))
-            for start, pitch in zip(starts, rng.integers(48, 84, size=48)):
-                note = pretty_midi.Note(80, int(pitch), start=start, end=start + 0.5)
-                piano.notes.append(note)
-            pm.instruments.append(piano)
-            path = root / composer / f"piece{i}.mid"
-            path.parent.mkdir(exist_ok=True)
-            pm.write(str(path))
+            write_random_melody(root / composer / f"piece{i}.mid", rng, 48)
             rows.append(f"{composer},piece{i},,{composer}/piece{i}.mid")
     (root / "metadata.csv").write_text("\n".join(rows) + "\n")
     return root
