@@ -50,6 +50,8 @@ from ..utils.validation import check_positive_int
 MAX_PITCH = 127
 #: Rows of embeddings gathered on the device before one copy to the host.
 _HOST_BLOCK_ROWS = 1 << 16
+#: Event rows per block when the continuous encoding's statistics are computed.
+_STATS_BLOCK_ROWS = 1 << 20
 
 
 def _never(_: Any) -> bool:
@@ -624,9 +626,20 @@ class UnitEmbedder(NetEmbedder):
 
     # -- encoding on the device ------------------------------------------------------
     def _fit_encoding(self, units: Units) -> None:
-        events = units.events.reshape(-1, 2).astype(np.float64)
-        self.event_mean_ = events.mean(axis=0)
-        scale = events.std(axis=0)
+        # Two passes over blocks of rows: a float64 copy of 4 M units' events
+        # (and numpy's temporaries in std) would take 5 GB of host memory.
+        events = units.events.reshape(-1, 2)
+        blocks = range(0, len(events), _STATS_BLOCK_ROWS)
+        total = sum(
+            events[i : i + _STATS_BLOCK_ROWS].sum(axis=0, dtype=np.float64)
+            for i in blocks
+        )
+        self.event_mean_ = total / len(events)
+        squares = sum(
+            np.square(events[i : i + _STATS_BLOCK_ROWS] - self.event_mean_).sum(axis=0)
+            for i in blocks
+        )
+        scale = np.sqrt(squares / len(events))
         self.event_scale_ = np.where(scale > 0, scale, 1.0)
 
     def _batch_encoder(self, device: str) -> Callable[[torch.Tensor], torch.Tensor]:
