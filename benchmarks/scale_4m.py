@@ -67,7 +67,8 @@ class StopAfter(Callback):
         self.fraction = fraction
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs) -> None:
-        self.limit_ = max(2, int(self.fraction * len(dataset_train) / net.batch_size))
+        self.n_items_ = len(dataset_train)
+        self.limit_ = max(2, int(self.fraction * self.n_items_ / net.batch_size))
         self.seen_, self.items_, self.first_end_ = 0, 0, None
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs) -> None:
@@ -151,7 +152,7 @@ def run_method(name: str, est, units: Units, device: str) -> dict:
     timer = next(cb for _, cb in est.callbacks_ if isinstance(cb, StopAfter))
     batches = est.history_[-1, "batches"]
     items = sum(b["train_batch_size"] for b in batches)
-    n_items = len(est._training_data(units)[0])
+    n_items = timer.n_items_  # the epoch's training items (pairs, triples...)
     steady_s = items / timer.rate_
     setup_s = max(fit_s - steady_s, 0.0)
     start = time.perf_counter()

@@ -85,12 +85,20 @@ TAG_SHAPE = (80, 130)
 
 @dataclass
 class Workload:
-    """What one family trains on, and its hand-written loop."""
+    """What a hand-written loop trains on and embeds, already on the device."""
 
-    X: object
-    y: object
-    #: ``(estimator, device, batch_size, precision) -> (train_step, embed_all)``
-    ceiling: Callable
+    #: training units (adjacent pairs and items come from them); None for maps
+    units: Units | None
+    #: compact events of ``units``, or the feature maps
+    train: torch.Tensor
+    #: targets of the audio families (labels or relatedness vectors)
+    y: torch.Tensor | None
+    #: what the transform ceiling embeds (events or maps)
+    embed: torch.Tensor
+
+    @property
+    def device(self) -> str:
+        return str(self.train.device)
 
 
 # -- hand-written loops -------------------------------------------------------------
@@ -120,23 +128,18 @@ def _embed_all(
     return run
 
 
-def _embed_input(est, device: str) -> torch.Tensor:
-    """What the transform ceiling embeds: compact units or maps, on the device."""
-    data = est._embed_data
-    return torch.as_tensor(getattr(data, "events", data), device=device)
+def _pairs_on(work: Workload) -> tuple[torch.Tensor, torch.Tensor]:
+    first, second = work.units.adjacent_pairs()
+    return tuple(torch.as_tensor(a, device=work.device) for a in (first, second))
 
 
-def _pairs_on(device: str, est) -> tuple[torch.Tensor, torch.Tensor]:
-    first, second = est._fit_units.adjacent_pairs()
-    return tuple(torch.as_tensor(a, device=device) for a in (first, second))
-
-
-def adjacency_ceiling(est, device: str, batch: int, precision: str):
+def adjacency_ceiling(est, work: Workload, batch: int, precision: str):
     """AdjD / A-AdjD: encoder + pair classifier (+ discriminator and generator)."""
+    device = work.device
     net = copy.deepcopy(est.module_).train()
     opt = _adam(net, est.lr)
-    events = torch.as_tensor(est._fit_units.events, device=device)
-    first, second = _pairs_on(device, est)
+    events = work.train
+    first, second = _pairs_on(work)
     k = est.n_negatives
     target = torch.zeros(batch * (1 + k), dtype=torch.long, device=device)
     target[:batch] = 1
@@ -170,17 +173,16 @@ def adjacency_ceiling(est, device: str, batch: int, precision: str):
             g_loss.backward()
             opt_gen.step()
 
-    return step, _embed_all(
-        two_hot, net.encoder, net, _embed_input(est, device), batch, precision
-    )
+    return step, _embed_all(two_hot, net.encoder, net, work.embed, batch, precision)
 
 
-def dssm_ceiling(est, device: str, batch: int, precision: str):
+def dssm_ceiling(est, work: Workload, batch: int, precision: str):
     """DSSM: query, positive and negatives through one encoder, softmax over cosines."""
+    device = work.device
     net = copy.deepcopy(est.module_).train()
     opt = _adam(net, est.lr)
-    events = torch.as_tensor(est._fit_units.events, device=device)
-    first, second = _pairs_on(device, est)
+    events = work.train
+    first, second = _pairs_on(work)
     k = est.n_negatives
     target = torch.zeros(batch, dtype=torch.long, device=device)
 
@@ -200,17 +202,18 @@ def dssm_ceiling(est, device: str, batch: int, precision: str):
         two_hot,
         getattr(net, "embed", net),
         net,
-        _embed_input(est, device),
+        work.embed,
         batch,
         precision,
     )
 
 
-def vae_ceiling(est, device: str, batch: int, precision: str):
+def vae_ceiling(est, work: Workload, batch: int, precision: str):
     """VAE: encode, reparameterise, decode, reconstruction + KL."""
+    device = work.device
     net = copy.deepcopy(est.module_).train()
     opt = _adam(net, est.lr)
-    events = torch.as_tensor(est._fit_units.events, device=device)
+    events = work.train
 
     def step() -> None:
         rows = torch.randint(len(events), (batch,), device=device)
@@ -230,18 +233,19 @@ def vae_ceiling(est, device: str, batch: int, precision: str):
         two_hot,
         getattr(net, "embed", net),
         net,
-        _embed_input(est, device),
+        work.embed,
         batch,
         precision,
     )
 
 
-def roll_ceiling(est, device: str, batch: int, precision: str):
+def roll_ceiling(est, work: Workload, batch: int, precision: str):
     """Tied conv autoencoder on 60 x 96 rolls built on the device, in-batch softmax."""
+    device = work.device
     net = copy.deepcopy(est.module_).train()
     opt = _adam(net, est.lr)
-    events = torch.as_tensor(est._fit_units.events, device=device)
-    items = torch.as_tensor(est._training_data(est._fit_units)[0], device=device)
+    events = work.train
+    items = torch.as_tensor(est._training_data(work.units)[0], device=device)
     n_ticks, pitch_range = est.roll_shape_[1], tuple(est.pitch_range_)
     k = est.n_negatives
     rows = torch.arange(batch, device=device)[:, None]
@@ -276,17 +280,16 @@ def roll_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(
-        roll, net.embed, net, _embed_input(est, device), batch, precision
-    )
+    return step, _embed_all(roll, net.embed, net, work.embed, batch, precision)
 
 
-def conditional_ceiling(est, device: str, batch: int, precision: str):
+def conditional_ceiling(est, work: Workload, batch: int, precision: str):
     """Conditional similarity network: masked sub-spaces, semi-hard triplets."""
+    device = work.device
     net = copy.deepcopy(est.module_).train()
     opt = _adam(net, est.lr)
-    maps = torch.as_tensor(np.asarray(est._fit_maps), device=device)
-    codes = torch.as_tensor(np.asarray(est._fit_y), device=device)
+    maps = work.train
+    codes = work.y
     others = ~torch.eye(batch, dtype=torch.bool, device=device)
 
     def step() -> None:
@@ -310,17 +313,16 @@ def conditional_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(
-        lambda m: m, net, net, _embed_input(est, device), batch, precision
-    )
+    return step, _embed_all(lambda m: m, net, net, work.embed, batch, precision)
 
 
-def tag_triplet_ceiling(est, device: str, batch: int, precision: str):
+def tag_triplet_ceiling(est, work: Workload, batch: int, precision: str):
     """Tag-triplet network: DPNN, batch-hard triplets from relatedness thresholds."""
+    device = work.device
     net = copy.deepcopy(est.module_).train()
     opt = _adam(net, est.lr)
-    maps = torch.as_tensor(np.asarray(est._fit_maps), device=device)
-    vectors = torch.tensor(est._fit_y, dtype=torch.float32, device=device)
+    maps = work.train
+    vectors = work.y.float()
 
     def embed(m: torch.Tensor) -> torch.Tensor:
         return F.normalize(net(m).float(), dim=1)
@@ -341,9 +343,7 @@ def tag_triplet_ceiling(est, device: str, batch: int, precision: str):
         loss.backward()
         opt.step()
 
-    return step, _embed_all(
-        lambda m: m, embed, net, _embed_input(est, device), batch, precision
-    )
+    return step, _embed_all(lambda m: m, embed, net, work.embed, batch, precision)
 
 
 # -- families -------------------------------------------------------------------------
@@ -452,12 +452,19 @@ def measure(name: str, batch: int, precision: str, args, data_cache: dict) -> di
     # embeds the same (larger) input as our transform, timed alternately with it
     audio = kind in ("csn", "tags")
     Xt = tiled(X, args.audio_transform_units if audio else args.transform_units)
-    est._fit_units = est._validate_units(X, reset=False)
-    est._fit_maps, est._fit_y = X, y
-    est._embed_data = est._validate_units(Xt, reset=False) if not audio else Xt
+    units = None if audio else est._validate_units(X, reset=False)
+    work = Workload(
+        units=units,
+        train=torch.as_tensor(np.asarray(X) if audio else units.events, device=device),
+        y=None if y is None else torch.as_tensor(np.asarray(y), device=device),
+        embed=torch.as_tensor(
+            np.asarray(Xt) if audio else est._validate_units(Xt, reset=False).events,
+            device=device,
+        ),
+    )
     with torch.random.fork_rng(devices=[device] if device.startswith("cuda") else []):
         torch.manual_seed(args.seed)
-        step, embed_all = ceiling(est, device, batch, precision)
+        step, embed_all = ceiling(est, work, batch, precision)
         for _ in range(args.warmup):
             step()
         steps_s = min(

@@ -42,7 +42,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..utils.torch_utils import resolve_device, seed_from
+from ..utils.torch_utils import check_device, resolve_device, seed_from
 from ..utils.validation import check_positive_int
 
 #: Metrics of the index.
@@ -320,7 +320,6 @@ class EmbeddingIndex(BaseEstimator):
         ImportError
             With ``backend="faiss"`` when faiss is not installed.
         """
-        self._check_params()
         X = check_array(
             embeddings, dtype=np.float32, copy=True, input_name="embeddings"
         )
@@ -361,11 +360,7 @@ class EmbeddingIndex(BaseEstimator):
     def _build(self, X: np.ndarray, metadata: dict[str, np.ndarray] | None) -> None:
         """Set the fitted state from checked vectors and metadata."""
         self._check_params()
-        device = resolve_device(self.device)
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(
-                f"{_OWNER}: device={self.device!r} but torch finds no CUDA device"
-            )
+        device = check_device(self.device, _OWNER)
         backend = self._resolve_backend(len(X), device)
         faiss_index, n_lists = (
             self._build_faiss(X) if backend == "faiss" else (None, None)
@@ -537,7 +532,8 @@ class EmbeddingIndex(BaseEstimator):
             found = idx >= 0
             hits = self.vectors_[np.where(found, idx, 0)]
             if cosine:
-                similarity = np.einsum("qd,qkd->qk", q, _normalized_3d(hits))
+                flat = _normalized(hits.reshape(-1, hits.shape[-1]))
+                similarity = np.einsum("qd,qkd->qk", q, flat.reshape(hits.shape))
                 dist = np.clip(1.0 - similarity, 0.0, 2.0)
             else:
                 dist = np.sqrt(np.square(q[:, None, :] - hits).sum(-1))
@@ -783,11 +779,6 @@ class EmbeddingIndex(BaseEstimator):
         if state.get("device") == "auto" and state.get("backend_") == "exact":
             state["device_"] = resolve_device("auto")
         super().__setstate__(state)
-
-
-def _normalized_3d(hits: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(hits, axis=-1, keepdims=True)
-    return hits / np.maximum(norms, 1e-12)
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
