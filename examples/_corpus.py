@@ -6,10 +6,15 @@ Scripts run as ``python examples/<script>.py``, so this directory is on
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from sklearn_musemb import Units, load_midi_corpus, load_music21_corpus
+
+#: ``SKLEARN_MUSEMB_QUICK=1`` runs the examples at reduced size (the docs build
+#: sets it so the gallery renders in minutes on a CPU).
+QUICK = os.environ.get("SKLEARN_MUSEMB_QUICK", "") not in ("", "0")
 
 #: The piano-midi corpus next to the checkout (``../shared/data/piano-midi``).
 DEFAULT_ROOT = Path(__file__).resolve().parents[1].parent / "shared/data/piano-midi"
