@@ -58,6 +58,9 @@ class TagTripletEmbedder(AudioEmbedder):
     ----------
     tag_model_ : transformer or None
         The fitted ``tag_model`` (``None`` when ``y`` held numeric vectors).
+        Model files (:func:`~sklearn_musemb.persistence.save_model`) leave it
+        out: it only turns training tags into vectors, and a loaded model's
+        next ``partial_fit`` on tag lists fits a new one.
     input_shape_ : tuple of int
         ``(n_bins, n_frames)`` of the training maps.
     history_ : skorch History
@@ -90,6 +93,8 @@ class TagTripletEmbedder(AudioEmbedder):
 
     _batch_metrics = ("triplet_fraction",)
     _target_attributes = ("tag_model_",)
+    #: Fitted attributes that transform does not need and model files omit.
+    _not_in_model_files = ("tag_model_",)
 
     def __init__(
         self,
