@@ -6,6 +6,7 @@ import math
 import pickle
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,7 +249,7 @@ def test_music21_cache_folder_default_and_env(monkeypatch, tmp_path):
     default = music21_corpus._cache_folder(None)
     assert (
         default
-        == music21_corpus.Path(platformdirs.user_cache_dir("sklearn-musemb"))
+        == Path(platformdirs.user_cache_dir("sklearn-musemb"))
         / "music21"
     )
     monkeypatch.setenv(music21_corpus.CACHE_ENV, str(tmp_path))

@@ -20,8 +20,8 @@ from sklearn.utils import Bunch
 
 from ..io.corpus import _check_errors, _entries_from_csv, _report_skipped
 from ..io.midi import MidiReadError, read_midi
-from ..io.music21_corpus import CACHE_ENV
 from ..io.notes import NoteTable
+from ..utils.cache import cache_root
 from .datasets import _pandas
 from .labels import era_from_year, form_from_title, key_of, tempo_bpm
 from .render import (
@@ -504,12 +504,7 @@ def _cache_folder(cache_dir: str | os.PathLike | bool | None) -> Path | None:
     if cache_dir is False:
         return None
     if cache_dir is True or cache_dir is None:
-        base = os.environ.get(CACHE_ENV)
-        if not base:
-            import platformdirs
-
-            base = platformdirs.user_cache_dir("sklearn-musemb")
-        return Path(base) / "rendered"
+        return cache_root() / "rendered"
     return Path(cache_dir)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
+from ..utils.cache import cache_root
 from ..utils.validation import check_positive_int
 from .corpus import _check_errors, _make_bunch, _report_skipped
 from .midi import MidiReadError, read_midi
@@ -24,7 +25,6 @@ __all__ = ["load_music21_corpus"]
 
 #: Environment variable naming the package's cache folder (music21 MIDI files go
 #: to its ``music21`` subfolder).
-CACHE_ENV = "SKLEARN_MUSEMB_CACHE"
 
 # Roman-numeral analyses (.rntxt) sit in the composer folders next to the scores
 # they analyse; they are chord labels, not the music, so they are not loaded.
@@ -197,12 +197,7 @@ def _corpus_title(path: Path) -> str:
 def _cache_folder(cache_dir: str | os.PathLike | None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    base = os.environ.get(CACHE_ENV)
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir("sklearn-musemb")
-    return Path(base) / "music21"
+    return cache_root() / "music21"
 
 
 class _Cache:
