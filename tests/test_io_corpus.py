@@ -16,6 +16,7 @@ from sklearn_musemb.io import music21_corpus
 from sklearn_musemb.io.corpus import load_midi_corpus
 from sklearn_musemb.io.midi import MidiReadError, read_midi
 from sklearn_musemb.io.music21_corpus import load_music21_corpus
+from sklearn_musemb.utils.cache import CACHE_ENV
 
 KEYS = {"pieces", "labels", "titles", "years", "paths", "piece_ids", "skipped", "DESCR"}
 
@@ -245,14 +246,10 @@ def test_music21_max_pieces_must_be_a_positive_integer(tmp_path, monkeypatch, ba
 def test_music21_cache_folder_default_and_env(monkeypatch, tmp_path):
     import platformdirs
 
-    monkeypatch.delenv(music21_corpus.CACHE_ENV, raising=False)
+    monkeypatch.delenv(CACHE_ENV, raising=False)
     default = music21_corpus._cache_folder(None)
-    assert (
-        default
-        == Path(platformdirs.user_cache_dir("sklearn-musemb"))
-        / "music21"
-    )
-    monkeypatch.setenv(music21_corpus.CACHE_ENV, str(tmp_path))
+    assert default == Path(platformdirs.user_cache_dir("sklearn-musemb")) / "music21"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     assert music21_corpus._cache_folder(None) == tmp_path / "music21"
     assert music21_corpus._cache_folder(tmp_path / "x") == tmp_path / "x"
 
