@@ -37,7 +37,7 @@ def all_estimators() -> list[tuple[str, type]]:
     ):
         if any(part.startswith("_") for part in info.name.split(".")[1:]):
             continue
-        if info.name.endswith(".cli"):
+        if info.name.endswith(".cli") or ".cli." in info.name:
             continue
         module = import_module(info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):

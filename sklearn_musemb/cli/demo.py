@@ -1,21 +1,14 @@
-"""The ``musemb`` command."""
+"""``musemb demo``: fit AdjD on music21's bundled corpus and show what it learned."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from collections.abc import Sequence
 
 import numpy as np
 
-from . import __version__
-from .encodings import REPRESENTATIONS
-
-
-def _stage(message: str) -> float:
-    print(f"[musemb] {message}", flush=True)
-    return time.perf_counter()
+from ..encodings import REPRESENTATIONS
+from ._common import stage
 
 
 def _raw_features(units) -> np.ndarray:
@@ -31,11 +24,11 @@ def run_demo(args: argparse.Namespace) -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .embedders import AdjDEmbedder
-    from .io import load_music21_corpus
-    from .units import Transposer, piece_train_test_split, segment_notes
+    from ..embedders import AdjDEmbedder
+    from ..io import load_music21_corpus
+    from ..units import Transposer, piece_train_test_split, segment_notes
 
-    t0 = _stage(
+    t0 = stage(
         f"loading music21's corpus: {', '.join(args.composers)} "
         f"(up to {args.max_pieces} pieces each; converted pieces are cached)"
     )
@@ -50,7 +43,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"({time.perf_counter() - t0:.1f} s)"
     )
 
-    _stage(f"cutting {args.n_notes}-note units")
+    stage(f"cutting {args.n_notes}-note units")
     units = segment_notes(
         corpus.pieces,
         n_notes=args.n_notes,
@@ -69,7 +62,7 @@ def run_demo(args: argparse.Namespace) -> int:
         train = Transposer().fit_transform(train)
         print(f"          transposed into 12 keys: {len(train)} training units")
 
-    t0 = _stage(
+    t0 = stage(
         f"fitting AdjDEmbedder ({args.representation}, {args.epochs} epochs, "
         f"device={args.device})"
     )
@@ -89,7 +82,7 @@ def run_demo(args: argparse.Namespace) -> int:
         f"({n_pairs * args.epochs / fit_seconds:,.0f} adjacent pairs/s)"
     )
 
-    _stage("nearest training units of a few held-out units (Euclidean)")
+    stage("nearest training units of a few held-out units (Euclidean)")
     titles = np.asarray(corpus.titles, dtype=object)
     index = NearestNeighbors(n_neighbors=3).fit(Z_train)
     rng = np.random.default_rng(args.seed)
@@ -105,7 +98,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 f"(unit {train.position[j]})"
             )
 
-    _stage("composer classification on held-out pieces (MLPClassifier, macro-F1)")
+    stage("composer classification on held-out pieces (MLPClassifier, macro-F1)")
     scores = {}
     for name, X_tr, X_te in [
         ("AdjD embedding", Z_train, Z_test),
@@ -125,13 +118,7 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="musemb", description="Music embeddings as scikit-learn estimators."
-    )
-    parser.add_argument("--version", action="version", version=__version__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_parser(sub: argparse._SubParsersAction) -> None:
     demo = sub.add_parser(
         "demo",
         help="fit AdjD on music21's bundled corpus and show what it learned",
@@ -171,14 +158,3 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir", default=None, help="where converted music21 pieces are cached"
     )
     demo.set_defaults(func=run_demo)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``musemb`` console script."""
-    args = build_parser().parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,200 @@
+"""What the sub-commands share: errors, progress, corpora, units, parameters."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Suffixes of the MIDI files a folder is scanned for.
+MIDI_SUFFIXES = (".mid", ".midi")
+
+
+class CLIError(Exception):
+    """A failure the user can fix: printed as one line, exit status 1."""
+
+
+def stage(message: str) -> float:
+    """Print a step of the command and return the time it started."""
+    print(f"[musemb] {message}", file=sys.stderr, flush=True)
+    return time.perf_counter()
+
+
+def progress(
+    items: Iterable[Any], *, desc: str, total: int | None = None, unit: str = "it"
+) -> Iterator[Any]:
+    """A tqdm bar on stderr that appears once the loop has run for a second."""
+    from tqdm.auto import tqdm
+
+    yield from tqdm(
+        items, desc=desc, total=total, unit=unit, delay=1.0, file=sys.stderr,
+        leave=False, dynamic_ncols=True,
+    )  # fmt: skip
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["lr=0.01", "module__hidden_dim=64"]`` -> ``{"lr": 0.01, ...}``.
+
+    Values are Python literals (numbers, strings, tuples, ``None``, ``True``);
+    anything else is kept as a string, so ``representation=continuous`` works
+    without quotes.
+    """
+    params = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise CLIError(f"--param takes name=value, got {pair!r}")
+        try:
+            params[name] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            params[name] = text.strip()
+    return params
+
+
+def set_params(estimator: Any, params: dict[str, Any]) -> Any:
+    """Set ``params`` on ``estimator``, naming the valid ones when one is wrong."""
+    valid = set(estimator.get_params(deep=False))
+    prefixes = {"module", "optimizer", "criterion", "discriminator"}
+    for name in params:
+        head = name.split("__", 1)[0]
+        if name not in valid and not (
+            "__" in name and head in prefixes | {p for p in valid if "__" not in p}
+        ):
+            raise CLIError(
+                f"{type(estimator).__name__} has no parameter {name!r}; valid: "
+                + ", ".join(sorted(p for p in valid if not p.startswith("_")))
+            )
+    try:
+        return estimator.set_params(**params)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(f"bad --param for {type(estimator).__name__}: {exc}") from None
+
+
+# -- corpora ---------------------------------------------------------------------
+def load_corpus(
+    data: str | Path, *, n_jobs: int | None = None, label: str = "composer"
+):
+    """Load a folder of MIDI files, a corpus CSV, or one MIDI file.
+
+    A folder with a ``metadata.csv`` is read through it (labels from its
+    ``label`` column); any other folder is scanned for MIDI files, labelled by
+    their parent folder. Returns :func:`~sklearn_musemb.io.load_midi_corpus`'s
+    Bunch plus ``root`` (what ``file`` columns are relative to).
+    """
+    from ..io import load_midi_corpus
+
+    path = Path(data).expanduser()
+    if not path.exists():
+        raise CLIError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix.lower() in MIDI_SUFFIXES:
+        root, metadata = path.parent, None
+        corpus = _single_file(path, label)
+    else:
+        if path.is_file():
+            if path.suffix.lower() != ".csv":
+                raise CLIError(
+                    f"{path}: expected a folder, a .csv corpus file or a MIDI file"
+                )
+            root, metadata = path.parent, path.name
+        else:
+            root = path
+            metadata = "metadata.csv" if (path / "metadata.csv").is_file() else None
+        corpus = load_midi_corpus(root, metadata, label=label, n_jobs=n_jobs)
+    if not corpus.pieces:
+        reasons = "; ".join(f"{p}: {why}" for p, why in corpus.skipped[:3])
+        raise CLIError(f"{path}: no readable MIDI file ({reasons or 'none found'})")
+    corpus.root = root
+    corpus.files = [_relative(p, root) for p in corpus.paths]
+    return corpus
+
+
+def _single_file(path: Path, label: str):
+    from sklearn.utils import Bunch
+
+    from ..io import MidiReadError, read_midi
+
+    try:
+        table = read_midi(path)
+    except MidiReadError as exc:
+        raise CLIError(str(exc)) from None
+    return Bunch(
+        pieces=[table], labels=np.array([""]), titles=[path.stem],
+        years=np.array([np.nan]), paths=[path.resolve()],
+        piece_ids=np.array([0], dtype=np.int64), skipped=[],
+    )  # fmt: skip
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+# -- units -----------------------------------------------------------------------
+def unit_settings(kind: str, args: Any) -> dict[str, Any]:
+    """The segmentation a model is trained with, as recorded in its file."""
+    if kind == "notes":
+        hop = args.hop if args.hop is not None else args.n_notes
+        return {"kind": "notes", "n_notes": args.n_notes, "hop": hop}
+    return {"kind": "beats", "beats": args.beats}
+
+
+def cut_units(corpus: Any, settings: dict[str, Any]):
+    """Units of ``corpus`` cut as ``settings`` say, with their spans in seconds."""
+    from ..units import segment_beats, segment_notes
+    from ..units.timing import unit_time_spans
+
+    common = {"labels": corpus.labels, "piece_ids": corpus.piece_ids}
+    try:
+        if settings["kind"] == "notes":
+            units = segment_notes(
+                corpus.pieces, n_notes=settings["n_notes"], hop=settings["hop"],
+                **common,
+            )  # fmt: skip
+        else:
+            units = segment_beats(corpus.pieces, beats=settings["beats"], **common)
+    except ValueError as exc:
+        raise CLIError(f"cannot cut units: {exc}") from None
+    start, end = unit_time_spans(units, corpus.pieces, piece_ids=corpus.piece_ids)
+    return units, start, end
+
+
+def unit_table(corpus: Any, units: Any, start: np.ndarray, end: np.ndarray):
+    """One row of facts per unit: file, piece, position, time span, label, title."""
+    files = np.asarray(corpus.files, dtype=str)
+    titles = np.asarray(corpus.titles, dtype=str)
+    labels = np.asarray(corpus.labels, dtype=str)
+    # piece ids are positions in the corpus lists (load_midi_corpus numbers them)
+    row = units.piece
+    return {
+        "file": files[row],
+        "piece": units.piece.astype(np.int64),
+        "position": units.position.astype(np.int64),
+        "start": start.astype(np.float64),
+        "end": end.astype(np.float64),
+        "label": labels[row],
+        "title": titles[row],
+    }
+
+
+def embed_units(model: Any, units: Any, *, block: int = 16384) -> np.ndarray:
+    """``model.transform`` in blocks, with a progress bar on long runs."""
+    blocks = range(0, len(units), block)
+    parts = [
+        model.transform(units[i : i + block])
+        for i in progress(blocks, desc="embedding", total=len(blocks), unit="block")
+    ]
+    return np.concatenate(parts) if parts else np.empty((0, 0), np.float32)
+
+
+def format_time(seconds: float) -> str:
+    """``83.25`` -> ``"1:23.2"``."""
+    minutes, rest = divmod(max(float(seconds), 0.0), 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"

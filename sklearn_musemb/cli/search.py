@@ -1,0 +1,209 @@
+"""``musemb search``: the passages of a folder most like a passage of a query file.
+
+The folder is embedded once per model and its index saved (in the cache folder,
+or ``--index-file``) with a fingerprint of the folder's files (path, size,
+modification time) and of the model file; a later search reuses it while both
+are unchanged and rebuilds it otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._common import (
+    MIDI_SUFFIXES,
+    CLIError,
+    cut_units,
+    embed_units,
+    format_time,
+    load_corpus,
+    stage,
+    unit_table,
+)
+from .embed import load_trained
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "search",
+        help="find the passages of a MIDI folder most similar to a query passage",
+        description=(
+            "Query by example: embed the units of QUERY between --start and --end "
+            "(seconds; default the whole file), average them, and list the "
+            "nearest units of the indexed folder with file, time span, label "
+            "(composer) and distance. The folder's index is built on first use "
+            "and reused while the folder and the model are unchanged."
+        ),
+    )
+    parser.add_argument("model", help="model file written by musemb fit")
+    parser.add_argument("--index", required=True, help="MIDI folder (or CSV) to search")
+    parser.add_argument("--query", required=True, help="MIDI file of the query")
+    parser.add_argument("--start", type=float, default=0.0, help="seconds (default 0)")
+    parser.add_argument("--end", type=float, default=math.inf, help="seconds")
+    parser.add_argument("-k", "--top", type=int, default=10, help="hits to list")
+    parser.add_argument(
+        "--exclude-query-file", action="store_true",
+        help="leave out hits from the query's own file",
+    )  # fmt: skip
+    parser.add_argument(
+        "--index-file", help="where the index is kept (default: the cache folder)"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild the index even if current"
+    )
+    parser.add_argument("--json", action="store_true", help="print hits as JSON")
+    parser.add_argument("--device", help="override the model's device")
+    parser.add_argument("--n-jobs", type=int, help="processes parsing MIDI files")
+    parser.set_defaults(func=run_search)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise CLIError(f"-k must be at least 1, got {args.top}")
+    if not args.start < args.end or args.start < 0:
+        raise CLIError(f"--start {args.start} must be >= 0 and before --end {args.end}")
+    model, metadata = load_trained(args.model, args.device)
+    index = folder_index(model, metadata, args)
+    query_path = Path(args.query).expanduser()
+    if not query_path.is_file():
+        raise CLIError(f"--query {query_path}: no such file")
+    query = load_corpus(query_path, label=metadata.get("label_column", "composer"))
+    units, start, end = cut_units(query, metadata["units"])
+    inside = (end > args.start) & (start < args.end)
+    if not inside.any():
+        raise CLIError(
+            f"no unit of {query_path.name} lies between {args.start:g} and "
+            f"{args.end:g} s (its units span {start.min():.1f}-{end.max():.1f} s)"
+        )
+    Z = model.transform(units[np.flatnonzero(inside)])
+    centroid = Z.mean(axis=0, keepdims=True)
+    k = min(args.top * 4 if args.exclude_query_file else args.top, index.n_samples_fit_)
+    distances, rows = index.kneighbors(centroid, n_neighbors=k)
+    hits = _hits(index, rows[0], distances[0], query_path, args)
+    span = f"{format_time(start[inside].min())}-{format_time(end[inside].max())}"
+    _print(hits, f"{query_path.name} {span} ({int(inside.sum())} units)", args.json)
+    return 0
+
+
+def _hits(index: Any, rows, distances, query_path: Path, args) -> list[dict]:
+    meta = index.metadata_
+    query_file = str(query_path.resolve())
+    hits = []
+    for row, distance in zip(rows, distances, strict=True):
+        if row < 0:
+            continue
+        if args.exclude_query_file and meta["path"][row] == query_file:
+            continue
+        hits.append(
+            {
+                "rank": len(hits) + 1,
+                "distance": float(distance),
+                "file": str(meta["file"][row]),
+                "start": float(meta["start"][row]),
+                "end": float(meta["end"][row]),
+                "label": str(meta["label"][row]),
+                "title": str(meta["title"][row]),
+            }
+        )
+        if len(hits) == args.top:
+            break
+    return hits
+
+
+def _print(hits: list[dict], query: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"query": query, "hits": hits}, indent=1))
+        return
+    print(f"query: {query}")
+    width = max([len(h["file"]) for h in hits] + [4])
+    print(f"{'rank':>4}  {'distance':>8}  {'file':{width}s}  {'time':>15}  label")
+    for h in hits:
+        span = f"{format_time(h['start'])}-{format_time(h['end'])}"
+        print(
+            f"{h['rank']:4d}  {h['distance']:8.4f}  {h['file']:{width}s}  "
+            f"{span:>15}  {h['label']}"
+        )
+
+
+# -- the saved index ------------------------------------------------------------
+def folder_fingerprint(data: Path) -> str:
+    """SHA-256 of the path, size and modification time of every corpus file."""
+    root = data if data.is_dir() else data.parent
+    files = (
+        sorted(
+            p for p in root.rglob("*")
+            if p.suffix.lower() in (*MIDI_SUFFIXES, ".csv") and p.is_file()
+        )
+        if data.is_dir()
+        else [data]
+    )  # fmt: skip
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0".encode())
+        digest.update(f"{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def folder_index(model: Any, metadata: dict, args: argparse.Namespace) -> Any:
+    """The saved index of ``args.index`` for this model, built if stale."""
+    from ..search import EmbeddingIndex
+    from ..utils.cache import cache_root
+
+    data = Path(args.index).expanduser().resolve()
+    if not data.exists():
+        raise CLIError(f"--index {data}: no such folder or file")
+    key = {
+        "data": str(data),
+        "files": folder_fingerprint(data),
+        "model": _file_digest(Path(args.model)),
+    }
+    if args.index_file:
+        path = Path(args.index_file)
+    else:
+        name = hashlib.sha256(f"{data}\0{key['model']}".encode()).hexdigest()[:24]
+        path = cache_root() / "indexes" / f"{name}.npz"
+    sidecar = path.with_suffix(path.suffix + ".json")
+    if not args.rebuild and path.is_file() and sidecar.is_file():
+        try:
+            if json.loads(sidecar.read_text()) == key:
+                stage(f"using the saved index {path}")
+                return EmbeddingIndex.load(path)
+        except (ValueError, OSError) as exc:
+            stage(f"rebuilding the index: the saved one is unreadable ({exc})")
+    t0 = stage(f"indexing {data}")
+    corpus = load_corpus(
+        data, n_jobs=args.n_jobs, label=metadata.get("label_column", "composer")
+    )
+    units, start, end = cut_units(corpus, metadata["units"])
+    Z = embed_units(model, units)
+    table = unit_table(corpus, units, start, end)
+    paths = np.asarray([str(Path(p).resolve()) for p in corpus.paths], dtype=str)
+    table["path"] = paths[units.piece]
+    index = EmbeddingIndex(device=getattr(model, "device_", "cpu")).fit(Z, table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    index.save(path)
+    sidecar.write_text(json.dumps(key))
+    print(
+        f"          {len(units)} units of {len(corpus.pieces)} pieces indexed "
+        f"({len(corpus.skipped)} files skipped) in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
+    return index
