@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import numpy as np
 
 #: Suffixes of the MIDI files a folder is scanned for.
 MIDI_SUFFIXES = (".mid", ".midi")
+#: Skipped files listed by name (the rest are counted).
+_SHOWN_SKIPPED = 5
 
 
 class CLIError(Exception):
@@ -105,7 +108,15 @@ def load_corpus(
         else:
             root = path
             metadata = "metadata.csv" if (path / "metadata.csv").is_file() else None
-        corpus = load_midi_corpus(root, metadata, label=label, n_jobs=n_jobs)
+        with warnings.catch_warnings():
+            # reported below, one line per file, instead of as a Python warning
+            warnings.simplefilter("ignore", UserWarning)
+            corpus = load_midi_corpus(root, metadata, label=label, n_jobs=n_jobs)
+        for skipped_path, why in corpus.skipped[:_SHOWN_SKIPPED]:
+            print(f"          skipped {skipped_path}: {why}", file=sys.stderr)
+        if len(corpus.skipped) > _SHOWN_SKIPPED:
+            more = len(corpus.skipped) - _SHOWN_SKIPPED
+            print(f"          ... and {more} more skipped files", file=sys.stderr)
     if not corpus.pieces:
         reasons = "; ".join(f"{p}: {why}" for p, why in corpus.skipped[:3])
         raise CLIError(f"{path}: no readable MIDI file ({reasons or 'none found'})")

@@ -37,8 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "search",
         help="find the passages of a MIDI folder most similar to a query passage",
         description=(
-            "Query by example: embed the units of QUERY between --start and --end "
-            "(seconds; default the whole file), average them, and list the "
+            "Query by example: embed the units of QUERY that start between --start "
+            "and --end (seconds; default the whole file; a span shorter than a "
+            "unit takes the units it overlaps), average them, and list the "
             "nearest units of the indexed folder with file, time span, label "
             "(composer) and distance. The folder's index is built on first use "
             "and reused while the folder and the model are unchanged."
@@ -78,7 +79,10 @@ def run_search(args: argparse.Namespace) -> int:
         raise CLIError(f"--query {query_path}: no such file")
     query = load_corpus(query_path, label=metadata.get("label_column", "composer"))
     units, start, end = cut_units(query, metadata["units"])
-    inside = (end > args.start) & (start < args.end)
+    # the passage: units starting inside it, or (shorter than a unit) overlapping it
+    inside = (start >= args.start) & (start < args.end)
+    if not inside.any():
+        inside = (end > args.start) & (start < args.end)
     if not inside.any():
         raise CLIError(
             f"no unit of {query_path.name} lies between {args.start:g} and "
