@@ -78,12 +78,16 @@ def run_fit(args: argparse.Namespace) -> int:
         params["max_epochs"] = args.epochs
     params.update(parse_params(args.param))
     set_params(estimator, params)
+    callbacks = list(estimator.callbacks or [])
+    if not args.quiet:
+        from skorch.callbacks import ProgressBar
+
+        callbacks.append(ProgressBar())  # batches within an epoch, on stderr
     if args.checkpoint_dir:
         from ..callbacks import TrainingCheckpoint
 
-        callbacks = list(estimator.callbacks or [])
         callbacks.append(TrainingCheckpoint(args.checkpoint_dir))
-        estimator.set_params(callbacks=callbacks)
+    estimator.set_params(callbacks=callbacks or None)
 
     t0 = stage(f"reading {args.data}")
     corpus = load_corpus(args.data, n_jobs=args.n_jobs, label=args.label_column)
@@ -109,6 +113,8 @@ def run_fit(args: argparse.Namespace) -> int:
     estimator.fit(units, y)
     seconds = time.perf_counter() - t0
     stage(f"trained on {estimator.device_} in {seconds:.1f} s; writing {out}")
+    # progress bars and checkpoints belong to this run, not to the model
+    estimator.set_params(callbacks=None)
     save_model(
         estimator,
         out,
