@@ -33,9 +33,11 @@ __all__ = [
     "Units",
     "__version__",
     "load_midi_corpus",
+    "load_model",
     "load_music21_corpus",
     "piece_train_test_split",
     "read_midi",
+    "save_model",
     "segment_beats",
     "segment_notes",
 ]
@@ -45,6 +47,8 @@ _LAZY = {
     "ADjDEmbedder": ".embedders",
     "AdjDEmbedder": ".embedders",
     "EmbeddingIndex": ".search",
+    "load_model": ".persistence",
+    "save_model": ".persistence",
 }
 
 
