@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from sklearn_musemb.callbacks import TimeBudget
 from sklearn_musemb.embedders import AdjDEmbedder
@@ -59,3 +60,10 @@ def test_bad_budgets_are_refused_naming_the_parameter(kwargs, match):
     emb = AdjDEmbedder(max_epochs=1, callbacks=[TimeBudget(**kwargs)], **LIGHT)
     with pytest.raises(ValueError, match=match):
         emb.fit(_units())
+
+
+def test_embedder_with_a_used_budget_clones():
+    budget = TimeBudget(seconds=None, max_steps=2)
+    emb = AdjDEmbedder(max_epochs=1, callbacks=[budget], **LIGHT).fit(_units())
+    copy = clone(emb)
+    assert copy.callbacks[0].get_params() == {"seconds": None, "max_steps": 2}

@@ -171,7 +171,8 @@ class NetEmbedder(
         stored in ``device_``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch order and negative sampling; with an int,
-        two fits on CPU give identical embeddings.
+        two fits on CPU give identical embeddings. ``partial_fit`` (and ``fit``
+        with ``warm_start=True``) continues the random streams of the call before.
     precision : {"fp32", "bf16"}, default="fp32"
         Arithmetic of the forward passes in ``fit`` and ``transform``: float32,
         or bfloat16 autocast (faster on GPUs with bfloat16 units; weights,
@@ -414,6 +415,13 @@ class NetEmbedder(
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> NetEmbedder:
         """Train the embedding on units ``X``.
 
+        A fit starts from newly initialised weights and runs ``max_epochs``
+        epochs; with ``warm_start=True`` a fitted embedder trains on instead, as
+        in :meth:`partial_fit`. With a
+        :class:`~sklearn_musemb.callbacks.TrainingCheckpoint` whose directory
+        holds a checkpoint, a fit that starts afresh resumes that checkpoint and
+        runs only the epochs it has left (``docs/training.md``).
+
         Parameters
         ----------
         X : Units or array-like
@@ -437,6 +445,14 @@ class NetEmbedder(
     ) -> NetEmbedder:
         """Continue training on ``X`` for ``max_epochs`` more epochs.
 
+        An unfitted embedder is initialised first (as by :meth:`fit`). A fitted
+        one trains on from its weights, optimizer state and ``history_``; the
+        input width and encoding statistics stay those of the first fit. With an
+        int ``random_state`` the random streams (batch order, sampling, dropout)
+        continue where the previous call left them, so on the same data and
+        device ``k`` calls with ``max_epochs=1`` give the model of one ``fit``
+        with ``max_epochs=k``.
+
         Parameters and return value as in :meth:`fit`.
         """
         return self._fit(X, y, warm=True, **fit_params)
@@ -445,7 +461,7 @@ class NetEmbedder(
         self._check_params()
         first_fit = not (warm and self.__sklearn_is_fitted__())
         units = self._validate_units(X, reset=first_fit)
-        with self._seeded_fit() as device:
+        with self._seeded_fit(warm=not first_fit) as device:
             if first_fit:
                 self._fit_encoding(units)
             train_X, train_y = self._training_data(units, y)

@@ -310,7 +310,11 @@ class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
     def partial_fit(
         self, X: Any, y: Any = None, classes: Any = None, **fit_params: Any
     ) -> ChromaProbe:
-        """Continue training for ``max_epochs`` more epochs (see :meth:`fit`)."""
+        """Continue training for ``max_epochs`` more epochs (see :meth:`fit`).
+
+        With an int ``random_state`` the random streams continue where the
+        previous call left them: ``k`` calls of one epoch give one fit of ``k``.
+        """
         return self._fit(X, y, warm=True, **fit_params)
 
     def _fit(self, X: Any, y: Any, *, warm: bool, **fit_params: Any) -> ChromaProbe:
@@ -338,7 +342,7 @@ class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
                 f"y has {y.shape[1]} columns, but {name} was fitted on "
                 f"{self.n_outputs_}"
             )
-        with self._seeded_fit() as device:
+        with self._seeded_fit(warm=not first_fit) as device:
             self._negative_pool = torch.as_tensor(y, device=device)
             try:
                 if first_fit:

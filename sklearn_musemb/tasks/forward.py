@@ -749,7 +749,9 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
         """Continue training on ``X`` for ``max_epochs`` more epochs.
 
         Parameters and return value as in :meth:`fit`; the embedding width and
-        standardisation stay those of the first fit.
+        standardisation stay those of the first fit. With an int ``random_state``
+        the random streams continue where the previous call left them: ``k``
+        calls of one epoch give one fit of ``k``.
         """
         return self._fit(X, y, warm=True, **fit_params)
 
@@ -766,7 +768,10 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
             scale = stats.std(axis=0)
             self.embedding_scale_ = np.where(scale > 0, scale, 1.0).astype(np.float32)
         self.n_windows_ = len(windows)
-        with self._seeded_fit() as device, self._holding(Z, device):
+        with (
+            self._seeded_fit(warm=not first_fit) as device,
+            self._holding(Z, device),
+        ):
             if first_fit:
                 self.initialize()
             NeuralNet.partial_fit(self, windows, None, **fit_params)

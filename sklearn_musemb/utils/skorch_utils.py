@@ -14,7 +14,13 @@ from typing import Any
 
 import torch
 
-from .torch_utils import resolve_device, seed_from, torch_seeded
+from .torch_utils import (
+    global_rng_states,
+    resolve_device,
+    seed_from,
+    set_global_rng_states,
+    torch_seeded,
+)
 
 
 class AutoDeviceNetMixin:
@@ -29,7 +35,13 @@ class AutoDeviceNetMixin:
     - :meth:`_seeded_fit` resolves the device, records it in ``device_``, forks
       torch's global generator seeded from ``random_state`` (so module
       initialisation is reproducible and the caller's generator untouched) and
-      holds a dedicated ``_torch_rng`` on the device for batch order and sampling.
+      holds a dedicated ``_torch_rng`` on the device for batch order and sampling;
+      a warm call (``partial_fit``, ``fit`` with ``warm_start``) continues the
+      random streams where the call before left them (same seed and device
+      type), so ``k`` calls of one epoch draw what one call of ``k`` epochs draws;
+    - :meth:`fit_loop` runs only the epochs a resumed fit has left
+      (``_resumed_epochs``, set by :class:`~sklearn_musemb.callbacks.
+      TrainingCheckpoint` when it restores a checkpoint).
 
     The class using it sets ``device`` and ``random_state`` in ``__init__``.
 
@@ -69,18 +81,54 @@ class AutoDeviceNetMixin:
             vars(self)["device"] = requested
 
     @contextlib.contextmanager
-    def _seeded_fit(self) -> Iterator[str]:
-        """The device and generators of one call of ``fit``/``partial_fit``."""
+    def _seeded_fit(self, *, warm: bool = False) -> Iterator[str]:
+        """The device and generators of one call of ``fit``/``partial_fit``.
+
+        ``warm=True`` (a call that trains on from the current weights) continues
+        the random streams of the previous call when it ran with the same seed on
+        the same device type; otherwise they start from the seed.
+        """
         with self._on_resolved_device() as device:
             seed = self._fit_seed(device)
             with torch_seeded(seed, device):
                 self.device_ = device
                 self._torch_rng = torch.Generator(device=device)
                 self._torch_rng.manual_seed(seed_from(None) if seed is None else seed)
+                self._fit_seeded = seed is not None
+                self._resumed_epochs = 0
+                key = (seed, torch.device(device).type)
+                carried = vars(self).get("_rng_carry")
+                if warm and seed is not None and carried and carried[0] == key:
+                    self._set_rng_states(carried[1])
                 try:
                     yield device
                 finally:
-                    del self._torch_rng
+                    if seed is not None:
+                        self._rng_carry = (key, self._rng_states())
+                    del self._torch_rng, self._fit_seeded, self._resumed_epochs
+
+    def _rng_states(self) -> dict[str, torch.Tensor]:
+        """The random streams of the running fit, as CPU ``uint8`` tensors.
+
+        ``_torch_rng`` always; torch's global generators in a seeded fit only
+        (they are then a fork of the caller's, see :func:`torch_seeded`).
+        """
+        states = {"generator": self._torch_rng.get_state()}
+        if self._fit_seeded:
+            states.update(global_rng_states(self.device_))
+        return states
+
+    def _set_rng_states(self, states: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`_rng_states` took (same device type)."""
+        self._torch_rng.set_state(states["generator"])
+        if self._fit_seeded and "cpu" in states:
+            set_global_rng_states(states, self.device_)
+
+    def fit_loop(self, X: Any, y: Any = None, epochs: int | None = None, **kwargs):
+        if epochs is None:
+            # a fit resumed from a checkpoint runs only the epochs it has left
+            epochs = max(self.max_epochs - getattr(self, "_resumed_epochs", 0), 0)
+        return super().fit_loop(X, y, epochs=epochs, **kwargs)
 
     def set_params(self, **params: Any):
         # On a fitted net skorch re-initialises the module (and moves it to

@@ -75,6 +75,34 @@ def torch_seeded(seed: int | None, device: str) -> Iterator[None]:
         yield
 
 
+def global_rng_states(device: str) -> dict[str, torch.Tensor]:
+    """Snapshot of torch's global generators a fit on ``device`` draws from.
+
+    The CPU generator always, the CUDA generator of ``device`` when it is a CUDA
+    device. The states are CPU ``uint8`` tensors (what :func:`torch.save` with
+    ``weights_only`` loading handles); :func:`set_global_rng_states` restores them.
+
+    Examples
+    --------
+    >>> states = global_rng_states("cpu")
+    >>> a = torch.rand(3)
+    >>> set_global_rng_states(states, "cpu")
+    >>> torch.equal(a, torch.rand(3))
+    True
+    """
+    states = {"cpu": torch.get_rng_state()}
+    if torch.device(device).type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    return states
+
+
+def set_global_rng_states(states: dict[str, torch.Tensor], device: str) -> None:
+    """Restore what :func:`global_rng_states` took (the CUDA part on a CUDA device)."""
+    torch.set_rng_state(states["cpu"])
+    if "cuda" in states and torch.device(device).type == "cuda":
+        torch.cuda.set_rng_state(states["cuda"], device)
+
+
 #: Values of the embedders' ``precision`` parameter.
 PRECISIONS = ("fp32", "bf16")
 
