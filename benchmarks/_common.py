@@ -108,7 +108,8 @@ def rank_boxplot(
 ) -> None:
     """Horizontal box plot of rank distributions (log scale), if matplotlib is here.
 
-    ``ranks`` maps the label of each box to its ranks, drawn top to bottom.
+    ``ranks`` maps the label of each box to its ranks, drawn top to bottom (see
+    :func:`sklearn_musemb.plotting.plot_rank_distributions`).
     """
     try:
         import matplotlib
@@ -118,13 +119,10 @@ def rank_boxplot(
     except ImportError:
         print("matplotlib is not installed: no box plot (pip install -e '.[bench]')")
         return
+    from sklearn_musemb.plotting import plot_rank_distributions
+
     fig, ax = plt.subplots(figsize=(10, 0.5 * len(ranks) + 1.5))
-    ax.boxplot(list(ranks.values()), orientation="horizontal", showfliers=False)
-    ax.set_yticks(range(1, len(ranks) + 1), list(ranks))
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_title(title)
-    ax.invert_yaxis()
+    plot_rank_distributions(ranks, ax=ax, xlabel=xlabel, title=title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -347,21 +347,20 @@ def radar_chart(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from sklearn_musemb.plotting import plot_dimension_radar
+
     singles = {r["dimensions"][0]: r for r in rows if len(r["dimensions"]) == 1}
-    angles = np.linspace(0, 2 * np.pi, len(DIMENSIONS_6), endpoint=False)
-    fig, ax = plt.subplots(figsize=(6, 6), subplot_kw={"polar": True})
-    lines = {
-        "its own dimension's triplets": [singles[d][d] for d in DIMENSIONS_6],
-        "all triplets": [singles[d]["all"] for d in DIMENSIONS_6],
+    scores = {
+        "its own dimension's triplets": {d: singles[d][d] for d in DIMENSIONS_6},
+        "all triplets": {d: singles[d]["all"] for d in DIMENSIONS_6},
     }
-    for label, values in lines.items():
-        ax.plot(
-            np.append(angles, angles[0]), values + values[:1], marker="o", label=label
-        )
-    ax.set_xticks(angles, DIMENSIONS_6)
-    ax.set_ylim(0.4, 1.0)
-    ax.set_title("Triplet score of each single sub-space\n(6-dim multi-input CSN)")
-    ax.legend(loc="lower right", fontsize=8)
+    fig, ax = plt.subplots(figsize=(6, 6), subplot_kw={"polar": True})
+    plot_dimension_radar(
+        scores,
+        ax=ax,
+        ylim=(0.4, 1.0),
+        title="Triplet score of each single sub-space\n(6-dim multi-input CSN)",
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
