@@ -201,3 +201,24 @@ def test_a_bad_command_line_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(["fit", "--data", "x"])
     assert exit_.value.code == 2
+
+
+def test_fit_resumes_from_its_checkpoints(corpus, tmp_path, capsys):
+    """A run stopped after 2 epochs and re-run for 4 equals a straight 4-epoch run."""
+    base = ["fit", "--method", "adjd", "--data", str(corpus), "--quiet",
+            "--n-notes", "8", "--param", "embedding_dim=6",
+            "--param", "module__hidden_dim=16", "--param", "batch_size=32"]  # fmt: skip
+    checkpoints = ["--checkpoint-dir", str(tmp_path / "ckpt")]
+    assert main([*base, "--epochs", "2", "--out", str(tmp_path / "a.musemb"),
+                 *checkpoints]) == 0  # fmt: skip
+    assert (tmp_path / "ckpt" / "checkpoint.pt").is_file()
+    assert main([*base, "--epochs", "4", "--out", str(tmp_path / "b.musemb"),
+                 *checkpoints]) == 0  # fmt: skip
+    assert main([*base, "--epochs", "4", "--out", str(tmp_path / "c.musemb")]) == 0
+    resumed = load_model(tmp_path / "b.musemb")
+    straight = load_model(tmp_path / "c.musemb")
+    assert len(resumed.history) == 4
+    units = np.random.default_rng(0).integers(40, 90, size=(20, 8, 2))
+    np.testing.assert_array_equal(resumed.transform(units), straight.transform(units))
+    # the model file keeps no callback of the run
+    assert resumed.callbacks is None
