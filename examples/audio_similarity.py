@@ -1,4 +1,5 @@
-"""Multi-dimensional audio similarity on rendered scores, cross-validated by piece.
+"""Multi-dimensional audio similarity on rendered scores, cross-validated by piece
+===============================================================================
 
 Renders pieces through FluidSynth with several General MIDI instruments and tempo
 factors (:func:`sklearn_musemb.audio.make_rendered_clips`), then compares two
@@ -19,6 +20,11 @@ Usage::
 
     python examples/audio_similarity.py
     python examples/audio_similarity.py --max-pieces 40 --epochs 3
+
+.. note::
+
+    Not run when the documentation is built: it renders audio with FluidSynth
+    and trains two networks for minutes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Load a MIDI corpus and grid-search embedding methods on a Dask cluster.
+"""Load a MIDI corpus and grid-search embedding methods on a Dask cluster
+======================================================================
 
 Both steps go through joblib, so they run on Dask workers inside
 ``joblib.parallel_backend("dask")``: :func:`~sklearn_musemb.load_midi_corpus` parses
@@ -21,6 +22,10 @@ Usage::
     python examples/dask_grid_search.py --scheduler tcp://scheduler:8786 \\
         --root /shared/piano-midi --epochs 5 --hidden-dim 256
     python examples/dask_grid_search.py --serial --methods AdjD DSSM --epochs 1
+
+.. note::
+
+    Not run when the documentation is built: it starts a Dask cluster.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Train an embedder on several GPUs (or machines) with Accelerate, use it anywhere.
+"""Train an embedder on several GPUs (or machines) with Accelerate, use it anywhere
+================================================================================
 
 Every embedder takes an ``accelerator``: launched by ``accelerate launch``, each
 process trains on its share of every batch and the gradients are averaged after
@@ -29,6 +30,11 @@ is configured: accelerate's multi-CPU launcher goes through mpirun, hence
 ``--multi_gpu`` with no visible GPU above.)
 
 Runs on piano-midi when ``--root`` exists, otherwise on music21's corpus.
+
+.. note::
+
+    Not run when the documentation is built: it is meant for ``accelerate
+    launch`` on several GPUs or machines.
 """
 
 from __future__ import annotations

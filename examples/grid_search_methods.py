@@ -1,4 +1,5 @@
-"""Choose an embedding method with GridSearchCV and the adjacency-ranking scorer.
+"""Choose an embedding method with GridSearchCV and the adjacency-ranking scorer
+=============================================================================
 
 The design card's second use: one ``Pipeline`` whose ``emb`` step takes each of the
 six methods of Bretan & Heck (2019) (VAE, AAE, DSSM, A-DSSM, AdjD, A-AdjD) with
@@ -21,6 +22,10 @@ Usage::
     python examples/grid_search_methods.py
     python examples/grid_search_methods.py --epochs 5 --hidden-dim 256
     python examples/grid_search_methods.py --root /no/such/dir --max-pieces 6
+
+.. note::
+
+    Not run when the documentation is built: it trains twelve models per fold.
 """
 
 from __future__ import annotations

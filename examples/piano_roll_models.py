@@ -1,4 +1,5 @@
-"""Compare the piano-roll models of Bretan et al. (2017) with GridSearchCV.
+"""Compare the piano-roll models of Bretan et al. (2017) with GridSearchCV
+=======================================================================
 
 One ``Pipeline``: a piano-roll embedder, then the paper's forward-prediction task
 (:class:`sklearn_musemb.tasks.ForwardPredictor`: an LSTM reads the embeddings of 7
@@ -19,6 +20,10 @@ Usage::
 
     python examples/piano_roll_models.py
     python examples/piano_roll_models.py --epochs 3 --embedding-dim 100
+
+.. note::
+
+    Not run when the documentation is built: it trains five models per fold.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def make_rendered_clips(
         composers). Pieces whose path is a MIDI file are rendered from the file
         (with its pedals); others (music21 scores) from their notes.
     programs : sequence of int or str, default=("piano", "strings", "organ")
-        General MIDI instruments (see :func:`program_number`).
+        General MIDI instruments (see ``program_number``).
     tempo_factors : sequence of float, default=(0.8, 1.0, 1.25)
         Speeds; 1.25 is 25% faster.
     clip_s : float, default=15.0

@@ -89,7 +89,7 @@ def load_dimsim_triplets(
     Returns
     -------
     triplets : pandas.DataFrame
-        Columns :data:`TRIPLET_COLUMNS`: track ids (str), excerpt starts in
+        Columns ``TRIPLET_COLUMNS``: track ids (str), excerpt starts in
         seconds (NaN when the file has none) and agreement (NaN when unknown),
         in file order, index reset.
 

@@ -1313,7 +1313,7 @@ class MultiInputFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_clips, sum(input_bands_), n_frames), dtype float32
+        ndarray of shape (n_clips, ``sum(input_bands_)``, n_frames), dtype float32
         """
         parts = self._parts()
         clips = self._clips(X, parts)
@@ -1338,7 +1338,7 @@ class MultiInputFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_clips, sum(input_bands_), n_frames), dtype float32
+        ndarray of shape (n_clips, ``sum(input_bands_)``, n_frames), dtype float32
         """
         check_is_fitted(self)
         parts = ((a, getattr(self, f"{a}_")) for a in ("mel", "tempogram", "chroma"))

@@ -152,7 +152,7 @@ def form_from_title(title: Any) -> str | np.ndarray:
 
     The title is split into words (letters only, accents removed, any case),
     so ``Espana_Opus_165_Prelude``, ``Sonata_No.14`` and ``12 Études`` all
-    work. Each word is looked up in :data:`FORMS`, as written or without a
+    work. Each word is looked up in ``FORMS``, as written or without a
     plural "s"/"es"; the first word that names a form, by position, decides,
     except that "suite" yields to any later, more specific form.
 
@@ -412,7 +412,7 @@ def estimate_key(histogram: Any, candidates: Any = None) -> tuple[Any, Any, Any]
     Parameters
     ----------
     histogram : array-like, shape (12,) or (n, 12)
-        Pitch-class weights, C first (e.g. :func:`pitch_class_histogram`).
+        Pitch-class weights, C first (e.g. ``pitch_class_histogram``).
     candidates : array-like of int, optional
         Key indices allowed (0-11 major on C..B, 12-23 minor on C..B), e.g. a
         relative major and minor. All 24 by default.

@@ -219,7 +219,7 @@ def instrument_name(program: int | str) -> str:
     Parameters
     ----------
     program : int or str
-        Anything :func:`program_number` accepts (except None).
+        Anything ``program_number`` accepts (except None).
 
     Returns
     -------
@@ -777,7 +777,7 @@ def render_midi(
         Sample rate in Hz (8000-96000).
     program : int, str or None, default=0
         General MIDI program for every non-drum part: a number 0-127 or a name
-        (see :func:`program_number`, e.g. "piano", "strings", "organ"). None
+        (see ``program_number``, e.g. "piano", "strings", "organ"). None
         keeps the file's programs.
     tempo_factor : float, default=1.0
         Speed: 1.25 plays 25% faster (all times divided by 1.25).

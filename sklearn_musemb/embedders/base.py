@@ -149,7 +149,7 @@ class NetEmbedder(
     Parameters
     ----------
     module : type of torch.nn.Module
-        The network; it receives :meth:`_module_kwargs` plus every ``module__*``
+        The network; it receives ``_module_kwargs()`` plus every ``module__*``
         parameter.
     criterion : type of torch.nn.Module
         The training loss.

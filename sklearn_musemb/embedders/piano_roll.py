@@ -119,7 +119,7 @@ class RollEmbedder(NetEmbedder):
     the compact onsets, so the training set costs the memory of its onsets, not of
     its rolls.
 
-    Training items are index tuples of units (:meth:`_item_rows`): the first
+    Training items are index tuples of units (``_item_rows``): the first
     unit is the network's input, the others (summed) its reconstruction target.
     With ``drop_duplicates`` (the paper removed duplicate units, 4.68 M -> 4.00 M),
     items whose units have equal contents (and equal labels, when supervised)

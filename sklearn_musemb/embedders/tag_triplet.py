@@ -27,7 +27,7 @@ class TagTripletEmbedder(AudioEmbedder):
     anchor takes its hardest positive (farthest) and hardest negative (closest) by
     squared Euclidean distance of the embeddings, and the loss is the hinge
     ``max(0, d(a, p) - d(a, n) + margin)``. The network is the Deep Parallel
-    Neural Network (:class:`~sklearn_musemb.nn.audio.ParallelCNN`, 256-d).
+    Neural Network (``sklearn_musemb.nn.audio.ParallelCNN``, 256-d).
 
     Parameters
     ----------

@@ -122,6 +122,7 @@ def compare_rank_distributions(
         n_comparisons : int
             ``k * (k - 1) / 2`` for ``k`` methods.
         alpha : float
+            The significance level used (the ``alpha`` argument).
         test : str
             ``"welch"`` or ``"student"``.
 

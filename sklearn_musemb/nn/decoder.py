@@ -19,7 +19,7 @@ class EventDecoder(nn.Module):
 
     The output is raw: logits of the pitch and inter-onset bins for two-hot
     input, standardised values for continuous input
-    (:func:`~sklearn_musemb.nn.losses.reconstruction_loss` knows which).
+    (``sklearn_musemb.nn.losses.reconstruction_loss`` knows which).
 
     Parameters
     ----------

@@ -126,7 +126,7 @@ def plot_embedding_map(
         The projection. ``"umap"``: :class:`umap.UMAP` (umap-learn);
         ``"tsne"``: :class:`sklearn.manifold.TSNE`; ``"pca"``:
         :class:`sklearn.decomposition.PCA`. ``"auto"``: UMAP when umap-learn is
-        installed, else t-SNE for up to :data:`TSNE_MAX_POINTS` (2000) points
+        installed, else t-SNE for up to ``TSNE_MAX_POINTS`` (2000) points
         and PCA beyond.
     ax : matplotlib Axes or None, default=None
         Where to draw; a new figure when None.

@@ -226,7 +226,7 @@ class EmbeddingIndex(BaseEstimator):
         Width of the vectors.
     feature_names_in_ : ndarray of str
         Column names, when the embeddings were a DataFrame with string columns.
-    vectors_ : ndarray of shape (n_samples_fit_, n_features_in_), float32
+    vectors_ : ndarray of shape (``n_samples_fit_``, ``n_features_in_``), float32
         The indexed vectors, as given (not normalised).
     metadata_ : dict of str to ndarray, or None
         Metadata columns, one row per vector.

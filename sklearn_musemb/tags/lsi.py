@@ -165,7 +165,7 @@ class LSITagTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of iterables of str, or a DataFrame of tag-set columns
-            The tags of each training track (see :func:`_tag_documents`).
+            The tags of each training track (see ``_tag_documents``).
         y : None
             Ignored.
 

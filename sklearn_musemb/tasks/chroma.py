@@ -90,7 +90,7 @@ class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
     is trained to minimise ``-log P(true chroma | prediction)``, a softmax over
     the cosine similarity of the prediction to the unit's true chroma and to the
     chromas of ``n_negatives`` random units
-    (:func:`~sklearn_musemb.nn.losses.dssm_logits`, ``similarity="cosine"``). The
+    (``sklearn_musemb.nn.losses.dssm_logits``, ``similarity="cosine"``). The
     negatives are drawn on the device, uniformly with replacement, from all
     targets passed to ``fit`` (a unit may, with probability ``1 / n_units``,
     be its own negative; such collisions are not filtered).
@@ -98,7 +98,7 @@ class ChromaProbe(AutoDeviceNetMixin, NeuralNetRegressor):
     A skorch :class:`~skorch.regressor.NeuralNetRegressor` with the
     conventions of the package's embedders: ``device="auto"``, ``random_state``
     seeding a forked torch RNG, batches drawn as index tensors on the device
-    (:class:`~sklearn_musemb.embedders.base.IndexBatches`), network
+    (``IndexBatches``), network
     hyper-parameters as ``module__*`` parameters.
 
     Parameters

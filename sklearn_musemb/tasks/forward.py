@@ -559,7 +559,7 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and batch order (two CPU fits with an int
         give identical predictions). The candidates of ``score`` always use seed
-        :data:`SCORE_SEED`.
+        ``SCORE_SEED``.
     **kwargs
         Further skorch parameters (``optimizer__weight_decay``, ...).
 
@@ -569,7 +569,7 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
         The trained network.
     n_features_in_ : int
         Embedding width.
-    embedding_mean_, embedding_scale_ : ndarray of shape (n_features_in_,)
+    embedding_mean_, embedding_scale_ : ndarray of shape (``n_features_in_``,)
         Mean and standard deviation of the training embeddings, with which the
         network standardises its inputs and de-standardises its predictions.
     n_windows_ : int
@@ -857,7 +857,7 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
         """Negated forward-prediction rank (greater is better).
 
         The :meth:`ranks` of every window, with distractors drawn with seed
-        :data:`SCORE_SEED`, summarised by ``statistic``.
+        ``SCORE_SEED``, summarised by ``statistic``.
 
         Parameters
         ----------

@@ -108,7 +108,7 @@ def unit_duration(units: Units) -> np.ndarray:
     piece. Units have a fixed number of notes, so duration measures note density
     (Bretan & Heck 2019, 4.4). The last unit of a piece ends on the piece's last
     note, whose interval is 0, and intervals are stored clipped at 32767 ms
-    (:data:`~sklearn_musemb.units.segment.IOI_MAX_MS`), so are these durations.
+    (``IOI_MAX_MS``), so are these durations.
 
     Parameters
     ----------
