@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from .midi import MidiReadError, read_midi
+from ..utils.validation import check_positive_int
+from .midi import MAX_MIDI_BYTES, MidiReadError, read_midi
 from .notes import NoteTable
 
 __all__ = ["load_midi_corpus"]
@@ -45,6 +46,7 @@ def load_midi_corpus(
     title_column: str | None = "title",
     year_column: str | None = "year",
     verbose: bool = False,
+    max_bytes: int | None = MAX_MIDI_BYTES,
 ) -> Bunch:
     """Load every MIDI file of a labelled corpus into :class:`NoteTable` objects.
 
@@ -83,6 +85,10 @@ def load_midi_corpus(
         is NaN.
     verbose : bool, default=False
         Print skipped files and a summary to stderr (and joblib progress).
+    max_bytes : int or None, default=MAX_MIDI_BYTES
+        Files larger than this (32 MiB by default) are not read: they are
+        skipped (or raise, with ``errors="raise"``). ``None``: no limit. See
+        :func:`read_midi`.
 
     Returns
     -------
@@ -97,8 +103,9 @@ def load_midi_corpus(
     Raises
     ------
     ValueError
-        When ``errors`` is not "skip" or "raise", or ``label`` or
-        ``path_column`` is not a column of the CSV (the message lists them).
+        When ``errors`` is not "skip" or "raise", ``max_bytes`` is neither None
+        nor a positive integer, or ``label`` or ``path_column`` is not a column
+        of the CSV (the message lists them).
     FileNotFoundError
         When ``root`` is not a folder or the metadata file does not exist.
     MidiReadError
@@ -113,6 +120,8 @@ def load_midi_corpus(
     (337, array(['Albeniz', 'Albeniz'], dtype='<U12'))
     """
     _check_errors(errors)
+    if max_bytes is not None:
+        max_bytes = check_positive_int(max_bytes, "max_bytes", "load_midi_corpus")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"corpus root {str(root)!r} is not a folder")
@@ -134,7 +143,7 @@ def load_midi_corpus(
         else:
             skipped.append((str(entry.path), entry.missing))
 
-    results = _parse_all([e.path for e in found], n_jobs, verbose)
+    results = _parse_all([e.path for e in found], n_jobs, verbose, max_bytes)
     kept, pieces = [], []
     for entry, result in zip(found, results):
         if isinstance(result, MidiReadError):
@@ -271,24 +280,29 @@ class _CaseInsensitivePaths:
 # ------------------------------------------------------------------------ parsing
 
 
-def _read_or_error(path: Path) -> NoteTable | MidiReadError:
+def _read_or_error(
+    path: Path, max_bytes: int | None = MAX_MIDI_BYTES
+) -> NoteTable | MidiReadError:
     # Errors are returned, not raised, so that one bad file in a parallel batch
     # does not cancel the others.
     try:
-        return read_midi(path)
+        return read_midi(path, max_bytes=max_bytes)
     except MidiReadError as exc:
         return exc
 
 
 def _parse_all(
-    paths: list[Path], n_jobs: int | None, verbose: bool
+    paths: list[Path],
+    n_jobs: int | None,
+    verbose: bool,
+    max_bytes: int | None = MAX_MIDI_BYTES,
 ) -> list[NoteTable | MidiReadError]:
     from joblib import Parallel, delayed
 
     # n_jobs=None is joblib's (and scikit-learn's) "1 unless a parallel_config
     # context says otherwise": outside one, joblib runs the calls in this process.
     return Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
-        delayed(_read_or_error)(p) for p in paths
+        delayed(_read_or_error)(p, max_bytes) for p in paths
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..utils.validation import check_positive_int
 from .notes import (
     KEY_SIGNATURE_DTYPE,
     NOTE_DTYPE,
@@ -22,10 +24,24 @@ from .notes import (
 if TYPE_CHECKING:  # pragma: no cover
     import pretty_midi
 
-__all__ = ["MidiReadError", "read_midi"]
+__all__ = ["MAX_MIDI_BYTES", "MAX_NOTE_TRACKS", "MidiReadError", "read_midi"]
 
 #: Tempo assumed before the first tempo event (the MIDI default): 120 qpm.
 DEFAULT_MSPQ = 500_000
+
+#: Largest MIDI file :func:`read_midi` accepts by default, in bytes (32 MiB). Real
+#: scores and performances are far smaller (the largest piano-midi file is under
+#: 0.2 MB); the cap bounds memory and time on hostile input: a file packed with
+#: notes (one every 6 bytes) takes about 18 bytes of memory per byte to read, some
+#: 0.6 GB and 1-2 s at the cap. Pass ``max_bytes=None`` to lift it.
+MAX_MIDI_BYTES = 32 * 2**20
+
+#: Most tracks with notes a :class:`NoteTable` can number: its ``track`` column
+#: is int16 (0 .. 32767).
+MAX_NOTE_TRACKS = int(np.iinfo(np.int16).max) + 1
+
+#: Largest tick symusic represents (its ticks are int32); later events wrap around.
+_MAX_TICK = int(np.iinfo(np.int32).max)
 
 # Smaller than the smallest possible SMF: "MThd" + length + 6 header bytes.
 _MIN_SMF_SIZE = 14
@@ -73,6 +89,7 @@ def read_midi(
     source: str | os.PathLike | bytes | bytearray | pretty_midi.PrettyMIDI,
     *,
     path_hint: str | None = None,
+    max_bytes: int | None = MAX_MIDI_BYTES,
 ) -> NoteTable:
     """Read a Standard MIDI File into a :class:`NoteTable`.
 
@@ -88,9 +105,13 @@ def read_midi(
         converted directly; seconds are kept as given, ticks are derived from
         its tempo map).
     path_hint : str, optional
-        Name to record as :attr:`NoteTable.source` and to use in error messages
+        Name to record as ``NoteTable.source`` and to use in error messages
         (useful with bytes, e.g. the file a cache entry came from). Defaults to
         the path, ``"<bytes>"`` or ``"<PrettyMIDI>"``.
+    max_bytes : int or None, default=MAX_MIDI_BYTES
+        Refuse files (or bytes) larger than this many bytes (32 MiB by default;
+        a file is never read further than that). ``None``: no limit. Ignored
+        for ``PrettyMIDI`` input.
 
     Returns
     -------
@@ -109,11 +130,17 @@ def read_midi(
     Raises
     ------
     MidiReadError
-        When the file is missing, a directory, empty, not a Standard MIDI File,
-        truncated or corrupt, a type-2 (asynchronous) file, or uses SMPTE time
-        division. The message names the source and the reason.
+        When the file is missing, a directory or other non-regular file, empty,
+        larger than ``max_bytes``, not a Standard MIDI File, truncated or corrupt
+        (including impossible tempo, time- or key-signature events, and events
+        beyond tick 2**31 - 1), a type-2 (asynchronous) file, uses SMPTE time
+        division, or has (or, judging from its note-on and program-change
+        status bytes, may have) more than ``MAX_NOTE_TRACKS`` (32768) tracks
+        with notes. The message names the source and the reason.
     TypeError
         When ``source`` is none of the accepted types.
+    ValueError
+        When ``max_bytes`` is neither None nor a positive integer.
 
     Examples
     --------
@@ -130,12 +157,15 @@ def read_midi(
     >>> table.notes["onset"].tolist(), table.notes["offset"].tolist()
     ([0.5], [1.0])
     """
+    if max_bytes is not None:
+        max_bytes = check_positive_int(max_bytes, "max_bytes", "read_midi")
     if isinstance(source, (bytes, bytearray, memoryview)):
         name = path_hint if path_hint is not None else "<bytes>"
+        _check_size(len(source), max_bytes, name)
         return _table_from_bytes(bytes(source), name)
     if isinstance(source, (str, os.PathLike)):
         name = path_hint if path_hint is not None else os.fspath(source)
-        return _table_from_bytes(_read_file(Path(source), name), name)
+        return _table_from_bytes(_read_file(Path(source), name, max_bytes), name)
     if _is_pretty_midi(source):
         name = path_hint if path_hint is not None else "<PrettyMIDI>"
         return _table_from_pretty_midi(source, name)
@@ -148,9 +178,18 @@ def read_midi(
 # --------------------------------------------------------------------- raw bytes
 
 
-def _read_file(path: Path, name: str) -> bytes:
+def _read_file(path: Path, name: str, max_bytes: int | None = MAX_MIDI_BYTES) -> bytes:
+    """The file's bytes; never reads more than ``max_bytes + 1`` of them."""
     try:
-        return path.read_bytes()
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            # a FIFO would block forever, a device (/dev/zero) never end
+            raise MidiReadError(name, "not a regular file (a device, FIFO or socket)")
+        _check_size(info.st_size, max_bytes, name)  # before reading a byte
+        with open(path, "rb") as handle:
+            data = handle.read(-1 if max_bytes is None else max_bytes + 1)
     except FileNotFoundError:
         raise MidiReadError(name, "file not found") from None
     except IsADirectoryError:
@@ -159,6 +198,17 @@ def _read_file(path: Path, name: str) -> bytes:
         raise MidiReadError(
             name, f"{type(exc).__name__}: {exc.strerror or exc}"
         ) from None
+    _check_size(len(data), max_bytes, name)
+    return data
+
+
+def _check_size(size: int, max_bytes: int | None, name: str) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise MidiReadError(
+            name,
+            f"file is too large ({size} bytes or more, max_bytes={max_bytes}; "
+            "pass a larger max_bytes, or None, to read it)",
+        )
 
 
 def _check_smf(data: bytes, name: str) -> None:
@@ -185,9 +235,12 @@ def _check_smf(data: bytes, name: str) -> None:
     _check_chunks(data, 8 + header_len, n_tracks, name)
 
 
-def _check_chunks(data: bytes, pos: int, n_tracks: int, name: str) -> None:
-    found = 0
-    while pos + 8 <= len(data) and found < n_tracks:
+def _check_chunks(
+    data: bytes, pos: int, n_tracks: int, name: str
+) -> list[tuple[int, int]]:
+    """``(start, length)`` of the MTrk chunks symusic reads, once checked."""
+    tracks = []
+    while pos + 8 <= len(data) and len(tracks) < n_tracks:
         kind = data[pos : pos + 4]
         (length,) = struct.unpack(">I", data[pos + 4 : pos + 8])
         if pos + 8 + length > len(data):
@@ -196,12 +249,45 @@ def _check_chunks(data: bytes, pos: int, n_tracks: int, name: str) -> None:
                 f"truncated: chunk {kind!r} at byte {pos} declares {length} bytes, "
                 f"only {len(data) - pos - 8} remain",
             )
-        found += kind == b"MTrk"
+        if kind == b"MTrk":
+            tracks.append((pos + 8, length))
         pos += 8 + length
-    if found < n_tracks:
+    if len(tracks) < n_tracks:
         raise MidiReadError(
-            name, f"truncated: header declares {n_tracks} tracks, found {found}"
+            name, f"truncated: header declares {n_tracks} tracks, found {len(tracks)}"
         )
+    # symusic makes a track, at about 2-5 kB each, for every channel and program
+    # of every chunk with a note-on: bound their number before it parses. Each
+    # takes 3 bytes or more, so small files cannot exceed the limit.
+    if len(data) > 3 * MAX_NOTE_TRACKS:
+        bound = _max_split_tracks(data, tracks)
+        if bound > MAX_NOTE_TRACKS:
+            raise MidiReadError(
+                name,
+                f"too many tracks with notes: its note-ons may split into {bound} "
+                "channel/program tracks or more, over the "
+                f"{MAX_NOTE_TRACKS} a NoteTable can number",
+            )
+    return tracks
+
+
+def _max_split_tracks(data: bytes, tracks: list[tuple[int, int]]) -> int:
+    """Upper bound on the (chunk, channel, program) tracks symusic makes.
+
+    Stops counting past ``MAX_NOTE_TRACKS`` (32768). A channel has note-ons only if
+    some byte of the chunk is its note-on status (``0x9n``), and each program but
+    the first needs its own program-change status byte (``0xCn``) before its
+    note-ons: running status cannot carry a program change across a note-on.
+    """
+    view = np.frombuffer(data, dtype=np.uint8)
+    total = 0
+    for start, length in tracks:
+        counts = np.bincount(view[start : start + length], minlength=256)
+        has_notes = counts[0x90:0xA0] > 0
+        total += int(np.minimum(128, 1 + counts[0xC0:0xD0])[has_notes].sum())
+        if total > MAX_NOTE_TRACKS:
+            break
+    return total
 
 
 def _table_from_bytes(data: bytes, name: str) -> NoteTable:
@@ -220,9 +306,19 @@ def _table_from_bytes(data: bytes, name: str) -> NoteTable:
 
 def _table_from_score(score: Any, name: str) -> NoteTable:
     tpq = int(score.ticks_per_quarter)
-    tempo = _TempoMap.from_mspq(*_sorted_fields(score.tempos, "mspq"), tpq, name)
+    tempo_tick, tempo_fields = _sorted_fields(score.tempos, "mspq")
+    ts_tick, ts = _sorted_fields(score.time_signatures, "numerator", "denominator")
+    ks_tick, ks = _sorted_fields(score.key_signatures, "key", "tonality")
+    _check_meta(tempo_tick, ts_tick, ts, ks_tick, ks, name)
+    tempo = _TempoMap.from_mspq(tempo_tick, tempo_fields, tpq, name)
 
     tracks = [track for track in score.tracks if track.note_num() > 0]
+    if len(tracks) > MAX_NOTE_TRACKS:
+        raise MidiReadError(
+            name,
+            f"{len(tracks)} tracks with notes (after splitting by channel and "
+            f"program), more than the {MAX_NOTE_TRACKS} a NoteTable can number",
+        )
     parts = [track.notes.numpy() for track in tracks]
     counts = np.array([len(part["time"]) for part in parts], dtype=np.int64)
 
@@ -232,9 +328,12 @@ def _table_from_score(score: Any, name: str) -> NoteTable:
         return np.concatenate([part[key] for part in parts]).astype(dtype)
 
     onset = column("time", np.int64)
+    duration = column("duration", np.int64)
+    if len(onset) and (onset.min() < 0 or duration.min() < 0):
+        raise MidiReadError(name, _OVERFLOW)
     notes = _build_notes(
         onset_tick=onset,
-        offset_tick=onset + column("duration", np.int64),
+        offset_tick=onset + duration,
         pitch=column("pitch", np.uint8),
         velocity=column("velocity", np.uint8),
         program=np.repeat([t.program for t in tracks], counts).astype(np.uint8),
@@ -245,8 +344,6 @@ def _table_from_score(score: Any, name: str) -> NoteTable:
     notes["onset"] = tempo.tick_to_time(notes["onset_tick"])
     notes["offset"] = tempo.tick_to_time(notes["offset_tick"])
 
-    ts_tick, ts = _sorted_fields(score.time_signatures, "numerator", "denominator")
-    ks_tick, ks = _sorted_fields(score.key_signatures, "key", "tonality")
     return NoteTable(
         notes=notes,
         tempos=tempo.table(),
@@ -259,6 +356,44 @@ def _table_from_score(score: Any, name: str) -> NoteTable:
         ticks_per_beat=tpq,
         source=name,
     )
+
+
+_OVERFLOW = (
+    f"event times overflow: events beyond tick {_MAX_TICK} (2**31 - 1) wrap around "
+    "in symusic"
+)
+
+
+def _check_meta(
+    tempo_tick: np.ndarray,
+    ts_tick: np.ndarray,
+    ts: list[np.ndarray],
+    ks_tick: np.ndarray,
+    ks: list[np.ndarray],
+    name: str,
+) -> None:
+    """Refuse wrapped-around ticks and impossible signatures (garbage, not music)."""
+    for ticks in (tempo_tick, ts_tick, ks_tick):
+        if len(ticks) and ticks[0] < 0:  # sorted: the first is the smallest
+            raise MidiReadError(name, _OVERFLOW)
+    numerator, denominator = ts
+    bad = (numerator == 0) | (denominator == 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise MidiReadError(
+            name,
+            f"corrupt time signature event ({numerator[i]}/{denominator[i]} "
+            f"at tick {ts_tick[i]})",
+        )
+    key, tonality = ks
+    bad = (np.abs(key.astype(np.int64)) > 7) | (tonality > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise MidiReadError(
+            name,
+            f"corrupt key signature event ({key[i]} sharps, tonality {tonality[i]} "
+            f"at tick {ks_tick[i]}; expected -7..7 and 0 or 1)",
+        )
 
 
 def _sorted_fields(events: Any, *fields: str) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -34,6 +34,11 @@ BEAT_PITCH_RANGE = (36, 96)
 BEATS_PER_UNIT, TICKS_PER_BEAT = 4, 24
 #: Ticks in a beat unit with these defaults: the 96 piano-roll columns of the paper.
 BEAT_UNIT_TICKS = BEATS_PER_UNIT * TICKS_PER_BEAT
+#: Longest piece :func:`segment_beats` cuts, in quarter-note beats from tick 0 to
+#: its last onset or offset: 2**18 = 262,144 beats, over 36 hours at 120 qpm.
+#: Windows (empty ones included) cost memory, and a few bytes of MIDI can place
+#: a note billions of ticks late; longer pieces are skipped, not cut.
+MAX_PIECE_BEATS = 2**18
 
 _EVENT_DTYPE = np.int16
 
@@ -124,7 +129,7 @@ def segment_notes(
     pitch. Each note becomes the event ``(pitch, ioi)`` where ``ioi`` is the time
     from its onset to the onset of the next note of the piece in integer
     milliseconds (``np.rint``, half to even), 0 for the last note of the piece and
-    clipped to :data:`IOI_MAX_MS` (32767 ms, the int16 maximum). Notes sounding
+    clipped to ``IOI_MAX_MS`` (32767 ms, the int16 maximum). Notes sounding
     together therefore have ``ioi == 0`` between them. Units are windows of
     ``n_notes`` notes starting every ``hop`` notes; a trailing partial window is
     dropped. ``position`` is the window index within the piece, so with the default
@@ -350,7 +355,8 @@ def segment_beats(
     the onsets of its window as ``(pitch, tick within window)`` events sorted by
     tick then pitch, each ``(pitch, tick)`` once (onsets only: a repeated note at
     the same tick is one onset), padded with :data:`PAD`; ``n_events`` is the
-    number of onsets.
+    number of onsets. A piece longer than ``MAX_PIECE_BEATS`` (2**18) beats (its
+    windows would not fit in memory) is skipped.
 
     ``position`` is ``run_start // window + run_number + k`` for window ``k`` of a
     run: consecutive within a run and never consecutive across a dropped non-x/4
@@ -427,6 +433,16 @@ def segment_beats(
         notes = _kept_notes(table, drop_drums)
         if len(notes) == 0:
             skipped.append((int(ids[i]), "no non-drum notes"))
+            continue
+        span = max(int(notes["onset_tick"].max()), int(notes["offset_tick"].max()))
+        if span > MAX_PIECE_BEATS * table.ticks_per_beat:
+            beats_long = span // table.ticks_per_beat
+            skipped.append(
+                (
+                    int(ids[i]),
+                    f"spans {beats_long} beats > MAX_PIECE_BEATS={MAX_PIECE_BEATS}",
+                )
+            )
             continue
         pos, row, tick, index = _beat_windows(table, notes, window, ticks_per_beat)
         if len(pos) == 0:
