@@ -77,6 +77,14 @@ def test_skipped_rows_name_the_file_and_reason(small_corpus):
     assert skipped[gone].startswith("file not found (metadata.csv line 6)")
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_progress_bar_changes_nothing_loaded(small_corpus, n_jobs):
+    plain = load_midi_corpus(small_corpus, n_jobs=n_jobs)
+    shown = load_midi_corpus(small_corpus, n_jobs=n_jobs, progress=True)
+    assert shown.titles == plain.titles and shown.skipped == plain.skipped
+    assert [len(t) for t in shown.pieces] == [len(t) for t in plain.pieces]
+
+
 def test_errors_raise(small_corpus):
     # Missing files are checked before anything is parsed.
     with pytest.raises(MidiReadError, match=r"gone\.mid: file not found"):

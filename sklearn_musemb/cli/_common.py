@@ -111,7 +111,9 @@ def load_corpus(
         with warnings.catch_warnings():
             # reported below, one line per file, instead of as a Python warning
             warnings.simplefilter("ignore", UserWarning)
-            corpus = load_midi_corpus(root, metadata, label=label, n_jobs=n_jobs)
+            corpus = load_midi_corpus(
+                root, metadata, label=label, n_jobs=n_jobs, progress=True
+            )
         for skipped_path, why in corpus.skipped[:_SHOWN_SKIPPED]:
             print(f"          skipped {skipped_path}: {why}", file=sys.stderr)
         if len(corpus.skipped) > _SHOWN_SKIPPED:

@@ -47,6 +47,7 @@ def load_midi_corpus(
     year_column: str | None = "year",
     verbose: bool = False,
     max_bytes: int | None = MAX_MIDI_BYTES,
+    progress: bool = False,
 ) -> Bunch:
     """Load every MIDI file of a labelled corpus into :class:`NoteTable` objects.
 
@@ -89,6 +90,9 @@ def load_midi_corpus(
         Files larger than this (32 MiB by default) are not read: they are
         skipped (or raise, with ``errors="raise"``). ``None``: no limit. See
         :func:`read_midi`.
+    progress : bool, default=False
+        Show a progress bar (tqdm, on stderr) while files are parsed, once
+        parsing has taken more than a second.
 
     Returns
     -------
@@ -143,7 +147,9 @@ def load_midi_corpus(
         else:
             skipped.append((str(entry.path), entry.missing))
 
-    results = _parse_all([e.path for e in found], n_jobs, verbose, max_bytes)
+    results = _parse_all(
+        [e.path for e in found], n_jobs, verbose, max_bytes, progress=progress
+    )
     kept, pieces = [], []
     for entry, result in zip(found, results):
         if isinstance(result, MidiReadError):
@@ -296,14 +302,28 @@ def _parse_all(
     n_jobs: int | None,
     verbose: bool,
     max_bytes: int | None = MAX_MIDI_BYTES,
+    *,
+    progress: bool = False,
 ) -> list[NoteTable | MidiReadError]:
     from joblib import Parallel, delayed
 
     # n_jobs=None is joblib's (and scikit-learn's) "1 unless a parallel_config
     # context says otherwise": outside one, joblib runs the calls in this process.
-    return Parallel(n_jobs=n_jobs, verbose=10 if verbose else 0)(
-        delayed(_read_or_error)(p, max_bytes) for p in paths
+    parallel = Parallel(
+        n_jobs=n_jobs,
+        verbose=10 if verbose else 0,
+        # results as they come, for the bar (only then: not every backend can)
+        return_as="generator" if progress else "list",
     )
+    results = parallel(delayed(_read_or_error)(p, max_bytes) for p in paths)
+    if progress:
+        from tqdm.auto import tqdm
+
+        results = tqdm(
+            results, total=len(paths), desc="reading MIDI", unit="file",
+            delay=1.0, file=sys.stderr, leave=False,
+        )  # fmt: skip
+    return list(results)
 
 
 def _report_skipped(
