@@ -40,6 +40,13 @@ def progress(
     )  # fmt: skip
 
 
+def add_model_arguments(parser: Any) -> None:
+    """The arguments of every command that reads a model file and MIDI files."""
+    parser.add_argument("model", help="model file written by musemb fit")
+    parser.add_argument("--device", help="override the model's device (cpu, cuda...)")
+    parser.add_argument("--n-jobs", type=int, help="processes parsing MIDI files")
+
+
 def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
     """``["lr=0.01", "module__hidden_dim=64"]`` -> ``{"lr": 0.01, ...}``.
 

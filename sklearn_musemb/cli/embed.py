@@ -10,7 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from ._common import CLIError, cut_units, embed_units, load_corpus, stage, unit_table
+from ._common import (
+    CLIError,
+    add_model_arguments,
+    cut_units,
+    embed_units,
+    load_corpus,
+    stage,
+    unit_table,
+)
 
 #: Output formats by suffix.
 FORMATS = (".npz", ".parquet", ".csv")
@@ -27,13 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             ".parquet/.csv; an 'embeddings' array in .npz)."
         ),
     )
-    parser.add_argument("model", help="model file written by musemb fit")
+    add_model_arguments(parser)
     parser.add_argument("data", help="MIDI folder, corpus CSV or MIDI file")
     parser.add_argument(
         "--out", required=True, help="output: embeddings.npz, .parquet or .csv"
     )
-    parser.add_argument("--device", help="override the model's device")
-    parser.add_argument("--n-jobs", type=int, help="processes parsing MIDI files")
     parser.set_defaults(func=run_embed)
 
 

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import CLIError, cut_units, embed_units, load_corpus, stage
+from ._common import (
+    CLIError,
+    add_model_arguments,
+    cut_units,
+    embed_units,
+    load_corpus,
+    stage,
+)
 from .embed import load_trained
 
 TASKS = ("adjacency", "composer")
@@ -27,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "layer MLP) under GroupKFold by piece, next to the majority class."
         ),
     )
-    parser.add_argument("model", help="model file written by musemb fit")
+    add_model_arguments(parser)
     parser.add_argument("data", help="MIDI folder or corpus CSV (held-out pieces!)")
     parser.add_argument(
         "--tasks", default=",".join(TASKS), help=f"comma list of {', '.join(TASKS)}"
@@ -36,8 +43,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--n-splits", type=int, default=5, help="composer CV folds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="also write the scores as JSON")
-    parser.add_argument("--device", help="override the model's device")
-    parser.add_argument("--n-jobs", type=int, help="processes parsing MIDI files")
     parser.set_defaults(func=run_evaluate)
 
 

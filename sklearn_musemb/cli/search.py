@@ -22,6 +22,7 @@ import numpy as np
 from ._common import (
     MIDI_SUFFIXES,
     CLIError,
+    add_model_arguments,
     cut_units,
     embed_units,
     format_time,
@@ -45,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "and reused while the folder and the model are unchanged."
         ),
     )
-    parser.add_argument("model", help="model file written by musemb fit")
+    add_model_arguments(parser)
     parser.add_argument("--index", required=True, help="MIDI folder (or CSV) to search")
     parser.add_argument("--query", required=True, help="MIDI file of the query")
     parser.add_argument("--start", type=float, default=0.0, help="seconds (default 0)")
@@ -62,8 +63,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--rebuild", action="store_true", help="rebuild the index even if current"
     )
     parser.add_argument("--json", action="store_true", help="print hits as JSON")
-    parser.add_argument("--device", help="override the model's device")
-    parser.add_argument("--n-jobs", type=int, help="processes parsing MIDI files")
     parser.set_defaults(func=run_search)
 
 
