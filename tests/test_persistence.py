@@ -305,3 +305,24 @@ def test_pickle_still_works_for_trusted_files():
     np.testing.assert_array_equal(
         again.transform(note_units()), embedder.transform(note_units())
     )
+
+
+def test_task_networks_round_trip(tmp_path):
+    from sklearn_musemb.tasks import ChromaProbe, ForwardPredictor
+
+    rng = np.random.default_rng(0)
+    chroma = rng.dirichlet(np.full(12, 0.3), size=60)
+    X = chroma @ rng.normal(size=(12, 8))
+    probe = ChromaProbe(max_epochs=2, batch_size=16, random_state=0).fit(X, chroma)
+    np.testing.assert_array_equal(
+        round_trip(probe, tmp_path).predict(X), probe.predict(X)
+    )
+    t = np.arange(60)[:, None] * np.array([0.3, 0.7])
+    Z = np.hstack([np.cos(t), np.sin(t)])
+    forward = ForwardPredictor(
+        n_context=3, n_candidates=10, max_epochs=2, batch_size=16, random_state=0,
+        module__hidden_dim=8,
+    ).fit(Z)  # fmt: skip
+    loaded = round_trip(forward, tmp_path)
+    np.testing.assert_array_equal(loaded.predict(Z), forward.predict(Z))
+    assert loaded.score(Z) == forward.score(Z)
