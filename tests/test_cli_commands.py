@@ -222,3 +222,27 @@ def test_fit_resumes_from_its_checkpoints(corpus, tmp_path, capsys):
     np.testing.assert_array_equal(resumed.transform(units), straight.transform(units))
     # the model file keeps no callback of the run
     assert resumed.callbacks is None
+
+
+def test_piano_roll_methods_embed_and_search_beat_units(corpus, tmp_path, capsys):
+    model = tmp_path / "roll.musemb"
+    assert main(["fit", "--method", "denoising-roll", "--data", str(corpus),
+                 "--out", str(model), "--quiet", "--epochs", "1", "--beats", "2",
+                 "--param", "embedding_dim=4", "--param", "module__channels=(2,2,2,2)",
+                 "--param", "module__hidden_dims=(8,)"]) == 0  # fmt: skip
+    assert read_model_metadata(model)["metadata"]["units"] == {
+        "kind": "beats", "beats": 2,
+    }  # fmt: skip
+    out = tmp_path / "e.npz"
+    assert main(["embed", str(model), str(corpus), "--out", str(out)]) == 0
+    table = np.load(out, allow_pickle=False)
+    first = table["file"] == "bach/bach0.mid"
+    # 2-beat windows at 120 qpm: one second each, back to back
+    np.testing.assert_allclose(np.diff(table["start"][first]), 1.0)
+    np.testing.assert_allclose(table["end"] - table["start"], 1.0)
+    capsys.readouterr()
+    assert main(["search", str(model), "--index", str(corpus), "--query",
+                 str(corpus / "bach" / "bach0.mid"), "--start", "3", "--end", "3.5",
+                 "--json", "-k", "2"]) == 0  # fmt: skip
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits[0]["file"] == "bach/bach0.mid" and hits[0]["start"] == 3.0
