@@ -122,9 +122,11 @@ def test_search_finds_the_query_passage_itself_first(model, corpus, tmp_path, ca
         (corpus / "bach" / "new.mid").unlink()
 
     # leaving out the query's own file
-    main([*args, "--exclude-query-file"])
+    main([*args, "--exclude-query-file", "-k", "40"])
     hits = json.loads(capsys.readouterr().out)["hits"]
-    assert hits and all(h["file"] != "chopin/chopin1.mid" for h in hits)
+    # every other unit of the folder (5 files x 12 units), none of the query file
+    assert len(hits) == 40
+    assert all(h["file"] != "chopin/chopin1.mid" for h in hits)
 
 
 def test_search_prints_a_table(model, corpus, capsys):
@@ -133,7 +135,7 @@ def test_search_prints_a_table(model, corpus, capsys):
                  "--query", str(query), "-k", "4"]) == 0  # fmt: skip
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("query: bach2.mid")
-    assert lines[1].split() == ["rank", "distance", "file", "time", "label"]
+    assert lines[1].split() == ["rank", "distance", "file", "time", "composer"]
     assert len(lines) == 2 + 4
     assert lines[2].split()[2] == "bach/bach2.mid"  # the whole piece, itself first
 

@@ -89,11 +89,17 @@ def run_search(args: argparse.Namespace) -> int:
         )
     Z = model.transform(units[np.flatnonzero(inside)])
     centroid = Z.mean(axis=0, keepdims=True)
-    k = min(args.top * 4 if args.exclude_query_file else args.top, index.n_samples_fit_)
+    k = args.top
+    if args.exclude_query_file:
+        # enough hits to drop every unit of the query's own file and keep top
+        k += int(np.sum(index.metadata_["path"] == str(query_path.resolve())))
+    k = min(k, index.n_samples_fit_)
     distances, rows = index.kneighbors(centroid, n_neighbors=k)
     hits = _hits(index, rows[0], distances[0], query_path, args)
     span = f"{format_time(start[inside].min())}-{format_time(end[inside].max())}"
-    _print(hits, f"{query_path.name} {span} ({int(inside.sum())} units)", args.json)
+    query_text = f"{query_path.name} {span} ({int(inside.sum())} units)"
+    label_name = metadata.get("label_column", "composer")
+    _print(hits, query_text, args.json, label_name)
     return 0
 
 
@@ -122,13 +128,15 @@ def _hits(index: Any, rows, distances, query_path: Path, args) -> list[dict]:
     return hits
 
 
-def _print(hits: list[dict], query: str, as_json: bool) -> None:
+def _print(hits: list[dict], query: str, as_json: bool, label_name: str) -> None:
     if as_json:
         print(json.dumps({"query": query, "hits": hits}, indent=1))
         return
     print(f"query: {query}")
     width = max([len(h["file"]) for h in hits] + [4])
-    print(f"{'rank':>4}  {'distance':>8}  {'file':{width}s}  {'time':>15}  label")
+    print(
+        f"{'rank':>4}  {'distance':>8}  {'file':{width}s}  {'time':>15}  {label_name}"
+    )
     for h in hits:
         span = f"{format_time(h['start'])}-{format_time(h['end'])}"
         print(
