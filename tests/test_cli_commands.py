@@ -47,7 +47,7 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def test_every_command_has_help(capsys):
-    for command in ("demo", "fit", "embed", "search", "evaluate"):
+    for command in ("demo", "fit", "embed", "search", "evaluate", "info"):
         with pytest.raises(SystemExit) as exit_:
             main([command, "--help"])
         assert exit_.value.code == 0
@@ -248,3 +248,17 @@ def test_piano_roll_methods_embed_and_search_beat_units(corpus, tmp_path, capsys
                  "--json", "-k", "2"]) == 0  # fmt: skip
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert hits[0]["file"] == "bach/bach0.mid" and hits[0]["start"] == 3.0
+
+
+def test_info_describes_a_model_without_loading_it(model, tmp_path, capsys):
+    assert main(["info", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "estimator: sklearn_musemb.embedders.adjacency.AdjDEmbedder" in out
+    assert "method:    adjd" in out and "epochs:    1, last train_loss" in out
+    assert "  embedding_dim = 6" in out
+    assert main(["info", str(model), "--json"]) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert manifest["metadata"]["units"]["n_notes"] == 8
+    (tmp_path / "notes.txt").write_text("not a model")
+    assert main(["info", str(tmp_path / "notes.txt")]) == 1
+    assert "not a sklearn-musemb model file" in capsys.readouterr().err

@@ -6,7 +6,8 @@ Sub-commands (``musemb <command> --help`` for each):
 - ``fit``: train any method on a MIDI folder or corpus CSV, write a model file;
 - ``embed``: one embedding per unit of a folder (parquet, npz or csv);
 - ``search``: query by example, the passages of a folder nearest a query passage;
-- ``evaluate``: the papers' tasks (adjacency rank, composer F1) on a corpus.
+- ``evaluate``: the papers' tasks (adjacency rank, composer F1) on a corpus;
+- ``info``: what a model file holds (class, units, training run, versions).
 
 Errors the user can fix end the command with ``musemb: error: <reason>`` on
 stderr and exit status 1 (2 for bad command lines, 130 on Ctrl-C);
@@ -16,11 +17,12 @@ stderr and exit status 1 (2 for bad command lines, 130 on Ctrl-C);
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import demo, embed, evaluate, fit, search
+from . import demo, embed, evaluate, fit, info, search
 from ._common import CLIError
 
 
@@ -36,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--traceback", action="store_true", help="show Python tracebacks on errors"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (demo, fit, embed, search, evaluate):
+    for command in (demo, fit, embed, search, evaluate, info):
         command.add_parser(sub)
     return parser
 
@@ -50,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     expected = (CLIError, ModelFileError, MidiReadError, OSError, ValueError)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader went away (musemb info model | head): not an error of ours
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 141
     except KeyboardInterrupt:
         print("musemb: interrupted", file=sys.stderr)
         return 130
