@@ -15,6 +15,7 @@ from ._common import (
     cut_units,
     embed_units,
     load_corpus,
+    progress,
     stage,
 )
 from .embed import load_trained
@@ -99,7 +100,9 @@ def _adjacency(Z: np.ndarray, units, args) -> dict:
 
 
 def _composer(Z: np.ndarray, units, args) -> dict:
-    from sklearn.model_selection import GroupKFold, cross_val_score
+    from sklearn.base import clone
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import GroupKFold
 
     from ..tasks import make_composer_probe
 
@@ -114,10 +117,16 @@ def _composer(Z: np.ndarray, units, args) -> dict:
             f"the corpus has {n_pieces}"
         )
     probe = make_composer_probe(max_iter=500, random_state=args.seed)
-    f1 = cross_val_score(
-        probe, Z, labels, groups=units.piece, cv=GroupKFold(args.n_splits),
-        scoring="f1_macro",
-    )  # fmt: skip
+    scorer = get_scorer("f1_macro")
+    folds = GroupKFold(args.n_splits).split(Z, labels, groups=units.piece)
+    f1 = np.array(
+        [
+            scorer(clone(probe).fit(Z[train], labels[train]), Z[test], labels[test])
+            for train, test in progress(
+                folds, desc="composer folds", total=args.n_splits, unit="fold"
+            )
+        ]
+    )
     values, counts = np.unique(labels, return_counts=True)
     majority = np.zeros(len(values))
     majority[np.argmax(counts)] = 2 * counts.max() / (counts.max() + len(labels))
