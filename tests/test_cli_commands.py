@@ -167,6 +167,14 @@ def test_evaluate_reports_the_tasks_next_to_their_baselines(model, corpus, tmp_p
           "--param", "lr"], "--param takes name=value"),
         (["fit", "--method", "composer-roll", "--data", "{corpus}/bach", "--out",
           "m"], "has one label"),
+        (["fit", "--method", "adjd", "--data", "{corpus}", "--out", "m",
+          "--param", "batch_size=0"], "batch_size must be a positive integer"),
+        (["fit", "--method", "adjd", "--data", "{corpus}", "--out", "m",
+          "--param", "optimizer=adamw2"], "name of a class of torch.optim"),
+        (["fit", "--method", "adjd", "--data", "{corpus}", "--out", "m",
+          "--device", "tpu"], "device='tpu' is not a torch device"),
+        (["fit", "--method", "adjd", "--data", "{corpus}", "--out", "m", "--n-notes",
+          "8", "--param", "module__hidden_dim='wide'"], "TypeError: "),
         (["embed", "{model}", "{corpus}", "--out", "e.xlsx"], "suffix must be one of"),
         (["evaluate", "{model}", "{corpus}", "--tasks", "chess"], "unknown task"),
         (["search", "{model}", "--index", "{corpus}", "--query",
@@ -174,7 +182,8 @@ def test_evaluate_reports_the_tasks_next_to_their_baselines(model, corpus, tmp_p
         (["search", "{model}", "--index", "{corpus}", "--query",
           "{corpus}/chopin/broken.mid"], "broken.mid"),
     ],
-    ids=["method", "data", "param", "param-syntax", "labels", "suffix", "task",
+    ids=["method", "data", "param", "param-syntax", "labels", "batch", "optimizer",
+         "device", "unexpected", "suffix", "task",
          "span", "query"],
 )  # fmt: skip
 def test_errors_are_one_line_with_status_1(argv, message, model, corpus, capsys,
@@ -262,3 +271,12 @@ def test_info_describes_a_model_without_loading_it(model, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not a model")
     assert main(["info", str(tmp_path / "notes.txt")]) == 1
     assert "not a sklearn-musemb model file" in capsys.readouterr().err
+
+
+def test_class_parameters_take_names(corpus, tmp_path):
+    out = tmp_path / "sgd.musemb"
+    assert main(["fit", "--method", "adjd", "--data", str(corpus), "--out", str(out),
+                 "--quiet", *LIGHT, "--param", "optimizer=SGD"]) == 0  # fmt: skip
+    import torch
+
+    assert load_model(out).optimizer is torch.optim.SGD

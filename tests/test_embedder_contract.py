@@ -315,6 +315,12 @@ def test_model_pickled_for_cuda_loads_on_a_cpu_only_machine():
         ({"embedding_dim": 8.0}, "embedding_dim must be a positive integer"),
         ({"n_negatives": 0}, "n_negatives must be a positive integer"),
         ({"n_negatives": True}, "n_negatives must be a positive integer"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"max_epochs": -1}, "max_epochs must be a positive integer"),
+        ({"max_epochs": "3"}, "max_epochs must be a positive integer"),
+        ({"lr": 0.0}, r"lr must be a finite number > 0.0"),
+        ({"lr": float("nan")}, r"lr must be a finite number > 0.0"),
+        ({"device": "tpu"}, "device='tpu' is not a torch device"),
     ],
 )
 @pytest.mark.parametrize("cls", [AdjDEmbedder, DSSMEmbedder], ids=lambda c: c.__name__)

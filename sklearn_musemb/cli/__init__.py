@@ -9,9 +9,9 @@ Sub-commands (``musemb <command> --help`` for each):
 - ``evaluate``: the papers' tasks (adjacency rank, composer F1) on a corpus;
 - ``info``: what a model file holds (class, units, training run, versions).
 
-Errors the user can fix end the command with ``musemb: error: <reason>`` on
+Every error ends the command with one line, ``musemb: error: <reason>``, on
 stderr and exit status 1 (2 for bad command lines, 130 on Ctrl-C);
-``--traceback`` shows the full Python traceback instead.
+``musemb --traceback <command>`` shows the full Python traceback instead.
 """
 
 from __future__ import annotations
@@ -59,10 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("musemb: interrupted", file=sys.stderr)
         return 130
-    except expected as exc:
+    except Exception as exc:
         if args.traceback:
             raise
         reason = " ".join(str(exc).split()) or type(exc).__name__
+        if not isinstance(exc, expected):
+            # not a mistake the message was written for: say what broke, in one line
+            reason = f"{type(exc).__name__}: {reason} (--traceback shows where)"
         print(f"musemb: error: {reason}", file=sys.stderr)
         return 1
 

@@ -80,10 +80,36 @@ def set_params(estimator: Any, params: dict[str, Any]) -> Any:
                 f"{type(estimator).__name__} has no parameter {name!r}; valid: "
                 + ", ".join(sorted(p for p in valid if not p.startswith("_")))
             )
+    current = estimator.get_params(deep=False)
+    for name, value in params.items():
+        if isinstance(current.get(name), type) and isinstance(value, str):
+            params[name] = _class_named(value, current[name], name)
     try:
         return estimator.set_params(**params)
     except (TypeError, ValueError) as exc:
         raise CLIError(f"bad --param for {type(estimator).__name__}: {exc}") from None
+
+
+def _class_named(text: str, default: type, param: str) -> type:
+    """``optimizer=SGD`` -> ``torch.optim.SGD``: a class of the default's package."""
+    import importlib
+
+    # torch.optim.adam.Adam -> torch.optim
+    module_name = default.__module__.rsplit(".", 1)[0]
+    module = importlib.import_module(module_name)
+    wanted = text.rsplit(".", 1)[-1].lower()
+    for name in dir(module):
+        candidate = getattr(module, name)
+        if (
+            name.lower() == wanted
+            and isinstance(candidate, type)
+            and issubclass(candidate, default.__mro__[-2])
+        ):
+            return candidate
+    raise CLIError(
+        f"{param}={text!r}: expected the name of a class of {module_name} "
+        f"(the default is {default.__name__})"
+    )
 
 
 # -- corpora ---------------------------------------------------------------------

@@ -45,7 +45,7 @@ from ..units.container import Units
 from ..utils.distributed import DataParallel
 from ..utils.skorch_utils import AutoDeviceNetMixin
 from ..utils.torch_utils import autocast, check_precision, seed_from
-from ..utils.validation import check_positive_int
+from ..utils.validation import check_finite_number, check_positive_int
 
 MAX_PITCH = 127
 #: Rows of embeddings gathered on the device before one copy to the host.
@@ -263,8 +263,15 @@ class NetEmbedder(
 
     # -- validation and encoding ----------------------------------------------------
     def _check_params(self) -> None:
-        check_positive_int(self.embedding_dim, "embedding_dim", type(self).__name__)
-        check_precision(self.precision, type(self).__name__)
+        name = type(self).__name__
+        check_positive_int(self.embedding_dim, "embedding_dim", name)
+        check_precision(self.precision, name)
+        # skorch takes these as given; a bad one would fail deep in its loop
+        if self.batch_size not in (None, -1):
+            check_positive_int(self.batch_size, "batch_size", name)
+        if self.max_epochs != 0:
+            check_positive_int(self.max_epochs, "max_epochs", name)
+        check_finite_number(self.lr, "lr", name, strict=True)
 
     def _autocast(self) -> Any:
         """The forward-pass context of ``precision`` on the current device."""

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from .torch_utils import (
+    check_device,
     global_rng_states,
     resolve_device,
     seed_from,
@@ -73,7 +74,8 @@ class AutoDeviceNetMixin:
     def _on_resolved_device(self) -> Iterator[str]:
         """Let skorch see a concrete device while keeping the ``device`` param."""
         requested = self.device
-        resolved = resolve_device(self._requested_device())
+        # a clear error for "tpu" or "cuda" without CUDA, not one from deep in torch
+        resolved = check_device(self._requested_device(), type(self).__name__)
         vars(self)["device"] = resolved
         try:
             yield resolved
