@@ -318,8 +318,8 @@ def test_model_pickled_for_cuda_loads_on_a_cpu_only_machine():
         ({"batch_size": 0}, "batch_size must be a positive integer"),
         ({"max_epochs": -1}, "max_epochs must be a positive integer"),
         ({"max_epochs": "3"}, "max_epochs must be a positive integer"),
-        ({"lr": 0.0}, r"lr must be a finite number > 0.0"),
-        ({"lr": float("nan")}, r"lr must be a finite number > 0.0"),
+        ({"lr": -1e-3}, r"lr must be a finite number >= 0.0"),
+        ({"lr": float("nan")}, r"lr must be a finite number >= 0.0"),
         ({"device": "tpu"}, "device='tpu' is not a torch device"),
     ],
 )

@@ -271,7 +271,7 @@ class NetEmbedder(
             check_positive_int(self.batch_size, "batch_size", name)
         if self.max_epochs != 0:
             check_positive_int(self.max_epochs, "max_epochs", name)
-        check_finite_number(self.lr, "lr", name, strict=True)
+        check_finite_number(self.lr, "lr", name)  # 0 freezes: a legitimate probe
 
     def _autocast(self) -> Any:
         """The forward-pass context of ``precision`` on the current device."""
