@@ -113,13 +113,22 @@ def test_search_finds_the_query_passage_itself_first(model, corpus, tmp_path, ca
     # the index is reused while folder and model are unchanged...
     assert main(args) == 0
     assert "using the saved index" in capsys.readouterr().err
-    # ... and rebuilt when a file is added
+    # ... updated with the files added or removed since ...
     write_random_melody(corpus / "bach" / "new.mid", np.random.default_rng(9), 96)
     try:
         assert main(args) == 0
+        assert "1 new or changed, 0 removed files" in capsys.readouterr().err
+        # ... to what a build from scratch gives
+        updated = _saved_index_rows(tmp_path)
+        assert main([*args, "--rebuild"]) == 0
         assert "indexing" in capsys.readouterr().err
+        assert _saved_index_rows(tmp_path) == updated
+        assert any(row[0] == "bach/new.mid" for row in updated)
     finally:
         (corpus / "bach" / "new.mid").unlink()
+    assert main(args) == 0
+    assert "0 new or changed, 1 removed files" in capsys.readouterr().err
+    assert not any(row[0] == "bach/new.mid" for row in _saved_index_rows(tmp_path))
 
     # leaving out the query's own file
     main([*args, "--exclude-query-file", "-k", "40"])
@@ -127,6 +136,19 @@ def test_search_finds_the_query_passage_itself_first(model, corpus, tmp_path, ca
     # every other unit of the folder (5 files x 12 units), none of the query file
     assert len(hits) == 40
     assert all(h["file"] != "chopin/chopin1.mid" for h in hits)
+
+
+def _saved_index_rows(tmp_path: Path) -> list[tuple]:
+    """(file, start, embedding) of every row of the one saved index in the cache."""
+    from sklearn_musemb.search import EmbeddingIndex
+
+    (path,) = (tmp_path / "cache" / "indexes").glob("*.npz")
+    index = EmbeddingIndex.load(path)
+    meta = index.metadata_
+    return sorted(
+        (str(f), round(float(s), 6), tuple(np.round(v, 5)))
+        for f, s, v in zip(meta["file"], meta["start"], index.vectors_, strict=True)
+    )
 
 
 def test_search_prints_a_table(model, corpus, capsys):

@@ -114,14 +114,20 @@ def _class_named(text: str, default: type, param: str) -> type:
 
 # -- corpora ---------------------------------------------------------------------
 def load_corpus(
-    data: str | Path, *, n_jobs: int | None = None, label: str = "composer"
+    data: str | Path,
+    *,
+    n_jobs: int | None = None,
+    label: str = "composer",
+    include: list[str] | None = None,
 ):
     """Load a folder of MIDI files, a corpus CSV, or one MIDI file.
 
     A folder with a ``metadata.csv`` is read through it (labels from its
     ``label`` column); any other folder is scanned for MIDI files, labelled by
-    their parent folder. Returns :func:`~sklearn_musemb.io.load_midi_corpus`'s
-    Bunch plus ``root`` (what ``file`` columns are relative to).
+    their parent folder. ``include`` loads only those files (paths relative to
+    the corpus folder), and then finding none readable is not an error.
+    Returns :func:`~sklearn_musemb.io.load_midi_corpus`'s Bunch plus ``root``
+    (what ``files``, the relative paths, are relative to).
     """
     from ..io import load_midi_corpus
 
@@ -145,14 +151,15 @@ def load_corpus(
             # reported below, one line per file, instead of as a Python warning
             warnings.simplefilter("ignore", UserWarning)
             corpus = load_midi_corpus(
-                root, metadata, label=label, n_jobs=n_jobs, progress=True
-            )
+                root, metadata, label=label, n_jobs=n_jobs, progress=True,
+                include=include,
+            )  # fmt: skip
         for skipped_path, why in corpus.skipped[:_SHOWN_SKIPPED]:
             print(f"          skipped {skipped_path}: {why}", file=sys.stderr)
         if len(corpus.skipped) > _SHOWN_SKIPPED:
             more = len(corpus.skipped) - _SHOWN_SKIPPED
             print(f"          ... and {more} more skipped files", file=sys.stderr)
-    if not corpus.pieces:
+    if not corpus.pieces and include is None:
         reasons = "; ".join(f"{p}: {why}" for p, why in corpus.skipped[:3])
         raise CLIError(f"{path}: no readable MIDI file ({reasons or 'none found'})")
     corpus.root = root

@@ -146,23 +146,25 @@ def _print(hits: list[dict], query: str, as_json: bool, label_name: str) -> None
 
 
 # -- the saved index ------------------------------------------------------------
-def folder_fingerprint(data: Path) -> str:
-    """SHA-256 of the path, size and modification time of every corpus file."""
+def corpus_files(data: Path) -> dict[str, list[int]]:
+    """``{relative path: [size, modification time in ns]}`` of a corpus's files.
+
+    For a folder or a corpus CSV: every MIDI and CSV file under the folder; for
+    one MIDI file: that file.
+    """
     root = data if data.is_dir() else data.parent
-    files = (
-        sorted(
+    if data.is_file() and data.suffix.lower() in MIDI_SUFFIXES:
+        paths = [data]
+    else:
+        paths = [
             p for p in root.rglob("*")
             if p.suffix.lower() in (*MIDI_SUFFIXES, ".csv") and p.is_file()
-        )
-        if data.is_dir()
-        else [data]
-    )  # fmt: skip
-    digest = hashlib.sha256()
-    for path in files:
+        ]  # fmt: skip
+    files = {}
+    for path in sorted(paths):
         stat = path.stat()
-        digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0".encode())
-        digest.update(f"{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
+        files[path.relative_to(root).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    return files
 
 
 def _file_digest(path: Path) -> str:
@@ -174,7 +176,15 @@ def _file_digest(path: Path) -> str:
 
 
 def folder_index(model: Any, metadata: dict, args: argparse.Namespace) -> Any:
-    """The saved index of ``args.index`` for this model, built if stale."""
+    """The saved index of ``args.index`` for this model, updated if stale.
+
+    The sidecar JSON next to the index records what it was built from (the
+    corpus, the model file's SHA-256, the unit settings) and every corpus file's
+    size and modification time. With the same corpus and model, an unchanged
+    folder reuses the index; new, changed and removed MIDI files are embedded or
+    dropped and the rest reused; a changed CSV (labels may have changed), another
+    model or ``--rebuild`` builds it anew.
+    """
     from ..search import EmbeddingIndex
     from ..utils.cache import cache_root
 
@@ -183,38 +193,103 @@ def folder_index(model: Any, metadata: dict, args: argparse.Namespace) -> Any:
         raise CLIError(f"--index {data}: no such folder or file")
     key = {
         "data": str(data),
-        "files": folder_fingerprint(data),
         "model": _file_digest(Path(args.model)),
+        "units": metadata["units"],
+        "label_column": metadata.get("label_column", "composer"),
     }
+    files = corpus_files(data)
     if args.index_file:
         path = Path(args.index_file)
     else:
         name = hashlib.sha256(f"{data}\0{key['model']}".encode()).hexdigest()[:24]
         path = cache_root() / "indexes" / f"{name}.npz"
     sidecar = path.with_suffix(path.suffix + ".json")
-    if not args.rebuild and path.is_file() and sidecar.is_file():
-        try:
-            if json.loads(sidecar.read_text()) == key:
-                stage(f"using the saved index {path}")
-                return EmbeddingIndex.load(path)
-        except (ValueError, OSError) as exc:
-            stage(f"rebuilding the index: the saved one is unreadable ({exc})")
+    saved = None if args.rebuild else _saved_index(path, sidecar, key)
+    if saved is not None:
+        index, saved_files = saved
+        if saved_files == files:
+            stage(f"using the saved index {path}")
+            return index
+        changed = [f for f in files if saved_files.get(f) != files[f]]
+        removed = [f for f in saved_files if f not in files]
+        if not any(f.lower().endswith(".csv") for f in changed + removed):
+            stage(
+                f"updating the saved index: {len(changed)} new or changed, "
+                f"{len(removed)} removed files"
+            )
+            index = _update_index(index, model, metadata, data, changed + removed, args)
+            return _save_index(index, path, sidecar, key, files)
     t0 = stage(f"indexing {data}")
-    corpus = load_corpus(
-        data, n_jobs=args.n_jobs, label=metadata.get("label_column", "composer")
+    Z, table, corpus = _embed_corpus(model, metadata, data, None, args)
+    index = EmbeddingIndex(device=getattr(model, "device_", "cpu")).fit(Z, table)
+    print(
+        f"          {len(Z)} units of {len(corpus.pieces)} pieces indexed "
+        f"({len(corpus.skipped)} files skipped) in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
     )
+    return _save_index(index, path, sidecar, key, files)
+
+
+def _saved_index(path: Path, sidecar: Path, key: dict) -> tuple[Any, dict] | None:
+    """The saved index and its file list, if it was built for ``key``."""
+    from ..search import EmbeddingIndex
+
+    if not (path.is_file() and sidecar.is_file()):
+        return None
+    try:
+        record = json.loads(sidecar.read_text())
+        if record.get("key") != key:
+            return None
+        return EmbeddingIndex.load(path), record["files"]
+    except (ValueError, OSError, KeyError, TypeError) as exc:
+        stage(f"rebuilding the index: the saved one is unreadable ({exc})")
+        return None
+
+
+def _save_index(index: Any, path: Path, sidecar: Path, key: dict, files: dict):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    index.save(path)
+    sidecar.write_text(json.dumps({"key": key, "files": files}))
+    return index
+
+
+def _embed_corpus(model: Any, metadata: dict, data: Path, include, args):
+    """Embeddings and unit table of the corpus at ``data`` (or of ``include``)."""
+    corpus = load_corpus(
+        data, n_jobs=args.n_jobs, label=metadata.get("label_column", "composer"),
+        include=include,
+    )  # fmt: skip
+    if not corpus.pieces:
+        return None, None, corpus
     units, start, end = cut_units(corpus, metadata["units"])
     Z = embed_units(model, units)
     table = unit_table(corpus, units, start, end)
     paths = np.asarray([str(Path(p).resolve()) for p in corpus.paths], dtype=str)
     table["path"] = paths[units.piece]
-    index = EmbeddingIndex(device=getattr(model, "device_", "cpu")).fit(Z, table)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    index.save(path)
-    sidecar.write_text(json.dumps(key))
-    print(
-        f"          {len(units)} units of {len(corpus.pieces)} pieces indexed "
-        f"({len(corpus.skipped)} files skipped) in {time.perf_counter() - t0:.1f} s",
-        file=sys.stderr,
-    )
-    return index
+    return Z, table, corpus
+
+
+def _update_index(index: Any, model, metadata, data: Path, stale: list[str], args):
+    """``index`` without the units of ``stale`` files, plus those that now exist."""
+    from ..search import EmbeddingIndex
+
+    keep = ~np.isin(index.metadata_["file"], stale)
+    vectors = [index.vectors_[keep]]
+    columns = {name: [values[keep]] for name, values in index.metadata_.items()}
+    root = data if data.is_dir() else data.parent
+    present = [f for f in stale if (root / f).is_file()]
+    Z = None
+    if present:
+        Z, table, _ = _embed_corpus(model, metadata, data, present, args)
+    if Z is not None:
+        # new piece ids follow the saved ones, so that ids stay unique
+        offset = int(index.metadata_["piece"].max()) + 1
+        table["piece"] = table["piece"] + offset
+        vectors.append(Z)
+        for name in columns:
+            columns[name].append(table[name])
+    merged = {name: np.concatenate(parts) for name, parts in columns.items()}
+    if not len(merged["file"]):
+        raise CLIError(f"--index {data}: no readable MIDI file left")
+    fresh = EmbeddingIndex(**index.get_params())
+    return fresh.fit(np.concatenate(vectors), merged)
