@@ -85,6 +85,18 @@ def test_progress_bar_changes_nothing_loaded(small_corpus, n_jobs):
     assert [len(t) for t in shown.pieces] == [len(t) for t in plain.pieces]
 
 
+def test_include_loads_only_the_files_named(small_corpus):
+    subset = load_quietly(
+        small_corpus, include=["midis/Bach/bwv2.mid", "midis/Mozart/broken.mid"]
+    )
+    # labels and titles are those of the whole corpus; the broken file is skipped
+    assert subset.titles == ["Second"] and subset.labels.tolist() == ["Bach"]
+    assert [Path(p).name for p, _ in subset.skipped] == ["broken.mid"]
+    folders = load_quietly(small_corpus / "midis", None, include=["Mozart/K331.mid"])
+    assert folders.labels.tolist() == ["Mozart"] and folders.titles == ["K331"]
+    assert load_quietly(small_corpus, include=[]).pieces == []
+
+
 def test_errors_raise(small_corpus):
     # Missing files are checked before anything is parsed.
     with pytest.raises(MidiReadError, match=r"gone\.mid: file not found"):
