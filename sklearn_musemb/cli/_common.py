@@ -237,6 +237,31 @@ def unit_table(corpus: Any, units: Any, start: np.ndarray, end: np.ndarray):
     }
 
 
+def embed_corpus(
+    model: Any,
+    metadata: dict,
+    data: str | Path,
+    *,
+    n_jobs: int | None = None,
+    include: list[str] | None = None,
+):
+    """Read ``data``, cut it as the model file says and embed every unit.
+
+    Returns ``(Z, units, start, end, corpus)``; ``Z`` is None when ``include``
+    names no readable file.
+    """
+    stage(f"reading {data}")
+    corpus = load_corpus(
+        data, n_jobs=n_jobs, label=metadata.get("label_column", "composer"),
+        include=include,
+    )  # fmt: skip
+    if not corpus.pieces:
+        return None, None, None, None, corpus
+    units, start, end = cut_units(corpus, metadata["units"])
+    stage(f"embedding {len(units)} units of {len(corpus.pieces)} pieces")
+    return embed_units(model, units), units, start, end, corpus
+
+
 def embed_units(model: Any, units: Any, *, block: int = 16384) -> np.ndarray:
     """``model.transform`` in blocks, with a progress bar on long runs."""
     blocks = range(0, len(units), block)

@@ -13,10 +13,7 @@ import numpy as np
 from ._common import (
     CLIError,
     add_model_arguments,
-    cut_units,
-    embed_units,
-    load_corpus,
-    stage,
+    embed_corpus,
     unit_table,
 )
 
@@ -61,13 +58,9 @@ def run_embed(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {out}: the suffix must be one of {', '.join(FORMATS)}")
     _check_writer(out)
     model, metadata = load_trained(args.model, args.device)
-    stage(f"reading {args.data}")
-    corpus = load_corpus(
-        args.data, n_jobs=args.n_jobs, label=metadata.get("label_column", "composer")
+    Z, units, start, end, corpus = embed_corpus(
+        model, metadata, args.data, n_jobs=args.n_jobs
     )
-    units, start, end = cut_units(corpus, metadata["units"])
-    stage(f"embedding {len(units)} units of {len(corpus.pieces)} pieces")
-    Z = embed_units(model, units)
     table = unit_table(corpus, units, start, end)
     write_table(out, table, Z)
     print(f"{out}: {len(Z)} rows x {Z.shape[1]} dimensions", file=sys.stderr)

@@ -12,9 +12,7 @@ import numpy as np
 from ._common import (
     CLIError,
     add_model_arguments,
-    cut_units,
-    embed_units,
-    load_corpus,
+    embed_corpus,
     progress,
     stage,
 )
@@ -53,13 +51,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if unknown or not tasks:
         raise CLIError(f"unknown task(s) {unknown}; choose from {', '.join(TASKS)}")
     model, metadata = load_trained(args.model, args.device)
-    stage(f"reading {args.data}")
-    corpus = load_corpus(
-        args.data, n_jobs=args.n_jobs, label=metadata.get("label_column", "composer")
-    )
-    units, _, _ = cut_units(corpus, metadata["units"])
-    stage(f"embedding {len(units)} units of {len(corpus.pieces)} pieces")
-    Z = embed_units(model, units)
+    Z, units, _, _, _ = embed_corpus(model, metadata, args.data, n_jobs=args.n_jobs)
     scores: dict[str, dict] = {}
     if "adjacency" in tasks:
         scores["adjacency"] = _adjacency(Z, units, args)

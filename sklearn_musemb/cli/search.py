@@ -24,7 +24,7 @@ from ._common import (
     CLIError,
     add_model_arguments,
     cut_units,
-    embed_units,
+    embed_corpus,
     format_time,
     load_corpus,
     stage,
@@ -254,15 +254,12 @@ def _save_index(index: Any, path: Path, sidecar: Path, key: dict, files: dict):
 
 
 def _embed_corpus(model: Any, metadata: dict, data: Path, include, args):
-    """Embeddings and unit table of the corpus at ``data`` (or of ``include``)."""
-    corpus = load_corpus(
-        data, n_jobs=args.n_jobs, label=metadata.get("label_column", "composer"),
-        include=include,
-    )  # fmt: skip
-    if not corpus.pieces:
+    """Embeddings and unit table (with resolved paths) of the corpus at ``data``."""
+    Z, units, start, end, corpus = embed_corpus(
+        model, metadata, data, n_jobs=args.n_jobs, include=include
+    )
+    if Z is None:
         return None, None, corpus
-    units, start, end = cut_units(corpus, metadata["units"])
-    Z = embed_units(model, units)
     table = unit_table(corpus, units, start, end)
     paths = np.asarray([str(Path(p).resolve()) for p in corpus.paths], dtype=str)
     table["path"] = paths[units.piece]
