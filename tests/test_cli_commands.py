@@ -151,6 +151,21 @@ def _saved_index_rows(tmp_path: Path) -> list[tuple]:
     )
 
 
+def test_search_caps_hits_per_file(model, corpus, capsys):
+    query = corpus / "bach" / "bach2.mid"
+    argv = ["search", str(model), "--index", str(corpus), "--query", str(query),
+            "-k", "6", "--max-per-file", "1", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    # six files, one hit each
+    assert sorted(h["file"] for h in hits) == sorted(
+        f"{c}/{c}{i}.mid" for c in ("bach", "chopin") for i in range(3)
+    )
+    assert [h["rank"] for h in hits] == list(range(1, 7))
+    distances = [h["distance"] for h in hits]
+    assert distances == sorted(distances)
+
+
 def test_search_prints_a_table(model, corpus, capsys):
     query = corpus / "bach" / "bach2.mid"
     assert main(["search", str(model), "--index", str(corpus),

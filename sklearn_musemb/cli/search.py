@@ -57,6 +57,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="leave out hits from the query's own file",
     )  # fmt: skip
     parser.add_argument(
+        "--max-per-file", type=int, default=0, metavar="N",
+        help="at most N hits from one file (default: no limit)",
+    )  # fmt: skip
+    parser.add_argument(
         "--index-file", help="where the index is kept (default: the cache folder)"
     )
     parser.add_argument(
@@ -69,6 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_search(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise CLIError(f"-k must be at least 1, got {args.top}")
+    if args.max_per_file < 0:
+        raise CLIError(f"--max-per-file must be >= 0, got {args.max_per_file}")
     if not args.start < args.end or args.start < 0:
         raise CLIError(f"--start {args.start} must be >= 0 and before --end {args.end}")
     model, metadata = load_trained(args.model, args.device)
@@ -93,9 +99,14 @@ def run_search(args: argparse.Namespace) -> int:
     if args.exclude_query_file:
         # enough hits to drop every unit of the query's own file and keep top
         k += int(np.sum(index.metadata_["path"] == str(query_path.resolve())))
-    k = min(k, index.n_samples_fit_)
-    distances, rows = index.kneighbors(centroid, n_neighbors=k)
-    hits = _hits(index, rows[0], distances[0], query_path, args)
+    while True:
+        k = min(k, index.n_samples_fit_)
+        distances, rows = index.kneighbors(centroid, n_neighbors=k)
+        hits = _hits(index, rows[0], distances[0], query_path, args)
+        # with --max-per-file, crowded files can leave fewer than -k hits: ask more
+        if len(hits) == args.top or k == index.n_samples_fit_:
+            break
+        k *= 4
     span = f"{format_time(start[inside].min())}-{format_time(end[inside].max())}"
     query_text = f"{query_path.name} {span} ({int(inside.sum())} units)"
     label_name = metadata.get("label_column", "composer")
@@ -106,17 +117,22 @@ def run_search(args: argparse.Namespace) -> int:
 def _hits(index: Any, rows, distances, query_path: Path, args) -> list[dict]:
     meta = index.metadata_
     query_file = str(query_path.resolve())
-    hits = []
+    hits: list[dict] = []
+    per_file: dict[str, int] = {}
     for row, distance in zip(rows, distances, strict=True):
         if row < 0:
             continue
         if args.exclude_query_file and meta["path"][row] == query_file:
             continue
+        file = str(meta["file"][row])
+        if args.max_per_file and per_file.get(file, 0) >= args.max_per_file:
+            continue
+        per_file[file] = per_file.get(file, 0) + 1
         hits.append(
             {
                 "rank": len(hits) + 1,
                 "distance": float(distance),
-                "file": str(meta["file"][row]),
+                "file": file,
                 "start": float(meta["start"][row]),
                 "end": float(meta["end"][row]),
                 "label": str(meta["label"][row]),
