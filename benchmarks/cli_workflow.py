@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 from _common import cpu_model, device_name
 
+from sklearn_musemb.utils.torch_utils import resolve_device
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared/data/piano-midi"
 
@@ -89,11 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     import torch
 
-    device = (
-        "cuda"
-        if args.device == "auto" and torch.cuda.is_available()
-        else ("cpu" if args.device == "auto" else args.device)
-    )
+    device = resolve_device(args.device)
     result = {
         "device": device_name(device),
         "cpu": cpu_model(),

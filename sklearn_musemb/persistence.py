@@ -84,7 +84,19 @@ class ModelVersionWarning(UserWarning):
     """A model file was written with other versions of the packages."""
 
 
-def _versions() -> dict[str, str]:
+def package_versions() -> dict[str, str]:
+    """The versions a model file records: sklearn-musemb, torch, sklearn, skorch, NumPy.
+
+    Returns
+    -------
+    dict of str to str
+        Package name to installed version.
+
+    Examples
+    --------
+    >>> sorted(package_versions())
+    ['numpy', 'scikit-learn', 'sklearn-musemb', 'skorch', 'torch']
+    """
     import sklearn
     import skorch
     import torch
@@ -290,7 +302,7 @@ def save_model(
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "versions": _versions(),
+        "versions": package_versions(),
         "estimator": tree,
         "metadata": dict(metadata or {}),
         "tensors_sha256": hashlib.sha256(blob).hexdigest(),
@@ -366,19 +378,11 @@ class _Reader:
                 f"refusing class {path!r}: model files may only name classes of "
                 f"{', '.join(p.rstrip('.') for p in prefixes)}"
             )
-        module_name, _, qualname = path.rpartition(".")
+        module_name, _, name = path.rpartition(".")
         try:
-            obj: Any = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
+            obj = getattr(importlib.import_module(module_name), name)
         except (ImportError, AttributeError):
-            # a module path may hold the class one level up (nested qualname)
-            head, _, tail = module_name.rpartition(".")
-            try:
-                obj = getattr(importlib.import_module(head), tail)
-                obj = getattr(obj, qualname)
-            except (ImportError, AttributeError):
-                raise self.fail(f"class {path} does not exist here") from None
+            raise self.fail(f"class {path} does not exist here") from None
         if not isinstance(obj, type):
             raise self.fail(f"{path} is not a class")
         return obj
@@ -507,7 +511,7 @@ def _open(path: Path) -> tuple[dict, bytes]:
 
 def _check_versions(manifest: dict, source: str) -> None:
     saved = manifest.get("versions", {})
-    here = _versions()
+    here = package_versions()
     differ = [
         f"{name} {saved.get(name)} (here {version})"
         for name, version in here.items()
@@ -629,6 +633,7 @@ __all__ = [
     "ModelFileError",
     "ModelVersionWarning",
     "load_model",
+    "package_versions",
     "read_model_metadata",
     "save_model",
 ]

@@ -60,9 +60,13 @@ def test_spans_follow_rows_through_slicing_and_transposition():
     shuffled = unit_time_spans(units[order], [table, table], piece_ids=[5, 9])
     np.testing.assert_array_equal(shuffled[0], start[order])
     moved = Transposer(shifts=[2]).fit_transform(units)
-    assert unit_time_spans(moved, [table, table], piece_ids=[5, 9])[0].size == len(
-        moved
-    )
+    moved_start, moved_end = unit_time_spans(moved, [table, table], piece_ids=[5, 9])
+    assert moved_start.size == len(moved)
+    # a transposed copy lies where its original does
+    original = {(p, q): i for i, (p, q) in enumerate(zip(units.piece, units.position))}
+    rows = [original[p, q] for p, q in zip(moved.piece, moved.position)]
+    np.testing.assert_array_equal(moved_start, start[rows])
+    np.testing.assert_array_equal(moved_end, end[rows])
 
 
 def test_spans_match_a_real_file(write_pretty_midi):

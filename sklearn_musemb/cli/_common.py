@@ -70,12 +70,11 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
 def set_params(estimator: Any, params: dict[str, Any]) -> Any:
     """Set ``params`` on ``estimator``, naming the valid ones when one is wrong."""
     valid = set(estimator.get_params(deep=False))
-    prefixes = {"module", "optimizer", "criterion", "discriminator"}
+    # skorch routes ``module__x`` to the module: the part before ``__`` must be a
+    # parameter (module, optimizer_disc...) or one of skorch's own prefixes
+    groups = valid | set(getattr(estimator, "prefixes_", ()))
     for name in params:
-        head = name.split("__", 1)[0]
-        if name not in valid and not (
-            "__" in name and head in prefixes | {p for p in valid if "__" not in p}
-        ):
+        if name not in valid and name.partition("__")[0] not in groups:
             raise CLIError(
                 f"{type(estimator).__name__} has no parameter {name!r}; valid: "
                 + ", ".join(sorted(p for p in valid if not p.startswith("_")))
@@ -134,53 +133,37 @@ def load_corpus(
     path = Path(data).expanduser()
     if not path.exists():
         raise CLIError(f"{path}: no such file or folder")
+    allow_empty = include is not None
     if path.is_file() and path.suffix.lower() in MIDI_SUFFIXES:
-        root, metadata = path.parent, None
-        corpus = _single_file(path, label)
+        # one file: its folder, without metadata, restricted to it
+        root, metadata, include = path.parent, None, [path.name]
+    elif path.is_file():
+        if path.suffix.lower() != ".csv":
+            raise CLIError(
+                f"{path}: expected a folder, a .csv corpus file or a MIDI file"
+            )
+        root, metadata = path.parent, path.name
     else:
-        if path.is_file():
-            if path.suffix.lower() != ".csv":
-                raise CLIError(
-                    f"{path}: expected a folder, a .csv corpus file or a MIDI file"
-                )
-            root, metadata = path.parent, path.name
-        else:
-            root = path
-            metadata = "metadata.csv" if (path / "metadata.csv").is_file() else None
-        with warnings.catch_warnings():
-            # reported below, one line per file, instead of as a Python warning
-            warnings.simplefilter("ignore", UserWarning)
-            corpus = load_midi_corpus(
-                root, metadata, label=label, n_jobs=n_jobs, progress=True,
-                include=include,
-            )  # fmt: skip
-        for skipped_path, why in corpus.skipped[:_SHOWN_SKIPPED]:
-            print(f"          skipped {skipped_path}: {why}", file=sys.stderr)
-        if len(corpus.skipped) > _SHOWN_SKIPPED:
-            more = len(corpus.skipped) - _SHOWN_SKIPPED
-            print(f"          ... and {more} more skipped files", file=sys.stderr)
-    if not corpus.pieces and include is None:
+        root = path
+        metadata = "metadata.csv" if (path / "metadata.csv").is_file() else None
+    with warnings.catch_warnings():
+        # reported below, one line per file, instead of as a Python warning
+        warnings.simplefilter("ignore", UserWarning)
+        corpus = load_midi_corpus(
+            root, metadata, label=label, n_jobs=n_jobs, progress=True,
+            include=include,
+        )  # fmt: skip
+    for skipped_path, why in corpus.skipped[:_SHOWN_SKIPPED]:
+        print(f"          skipped {skipped_path}: {why}", file=sys.stderr)
+    if len(corpus.skipped) > _SHOWN_SKIPPED:
+        more = len(corpus.skipped) - _SHOWN_SKIPPED
+        print(f"          ... and {more} more skipped files", file=sys.stderr)
+    if not corpus.pieces and not allow_empty:
         reasons = "; ".join(f"{p}: {why}" for p, why in corpus.skipped[:3])
         raise CLIError(f"{path}: no readable MIDI file ({reasons or 'none found'})")
     corpus.root = root
     corpus.files = [_relative(p, root) for p in corpus.paths]
     return corpus
-
-
-def _single_file(path: Path, label: str):
-    from sklearn.utils import Bunch
-
-    from ..io import MidiReadError, read_midi
-
-    try:
-        table = read_midi(path)
-    except MidiReadError as exc:
-        raise CLIError(str(exc)) from None
-    return Bunch(
-        pieces=[table], labels=np.array([""]), titles=[path.stem],
-        years=np.array([np.nan]), paths=[path.resolve()],
-        piece_ids=np.array([0], dtype=np.int64), skipped=[],
-    )  # fmt: skip
 
 
 def _relative(path: Path, root: Path) -> str:

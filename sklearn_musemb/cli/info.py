@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    from ..persistence import _versions, read_model_metadata
+    from ..persistence import package_versions, read_model_metadata
 
     manifest = read_model_metadata(args.model)
     if args.json:
@@ -42,7 +42,7 @@ def run_info(args: argparse.Namespace) -> int:
         loss = last.get("train_loss")
         shown = f", last train_loss {loss:.4f}" if isinstance(loss, float) else ""
         print(f"{'epochs:':10s} {len(history)}{shown}")
-    here = _versions()
+    here = package_versions()
     for name, version in manifest.get("versions", {}).items():
         note = "" if here.get(name) == version else f"  (here {here.get(name)})"
         print(f"{name + ':':15s} {version}{note}")
