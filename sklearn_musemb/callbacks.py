@@ -23,23 +23,15 @@ import torch
 from skorch.callbacks import Callback
 from skorch.history import History
 
+from .utils.skorch_utils import PrivateStateMixin
 from .utils.validation import check_finite_number, check_positive_int
 
 __all__ = ["TimeBudget", "TrainingCheckpoint"]
 
 
-class _Callback(Callback):
-    """skorch ``Callback`` whose private state (leading ``_``) is not a parameter.
-
-    skorch lists every attribute without a trailing ``_`` as a parameter, so
-    ``clone`` of an estimator whose callback kept ``_start`` would fail.
-    """
-
-    def _get_param_names(self) -> list[str]:
-        return [k for k in super()._get_param_names() if not k.startswith("_")]
-
-
-class TimeBudget(_Callback):
+# PrivateStateMixin: the callbacks keep private state (``_start``...) that must not
+# become a parameter, or ``clone`` of an estimator holding a used one would fail.
+class TimeBudget(PrivateStateMixin, Callback):
     """Stop training once a wall-clock or step budget is spent, even in mid-epoch.
 
     skorch stops at epoch ends only (``EarlyStopping``); on a large corpus one epoch
@@ -124,7 +116,7 @@ _RESUMABLE_PARAMS = frozenset(
 _DIGEST_ROWS = 4096
 
 
-class TrainingCheckpoint(_Callback):
+class TrainingCheckpoint(PrivateStateMixin, Callback):
     """Save the training state at epoch ends, and resume an interrupted fit from it.
 
     At the end of every ``every``-th epoch (and of the last epoch of a call) the
@@ -230,7 +222,6 @@ class TrainingCheckpoint(_Callback):
             )
         check_positive_int(self.every, "every", "TrainingCheckpoint")
         self.path_ = Path(self.dirname) / self.filename
-        self.resumed_epochs_ = 0
         self.saved_epochs_ = None
         return self
 
@@ -242,7 +233,6 @@ class TrainingCheckpoint(_Callback):
                 f"{type(net).__name__}; for another skorch net use "
                 "skorch.callbacks.Checkpoint and LoadInitState"
             )
-        self.path_ = Path(self.dirname) / self.filename
         self.resumed_epochs_ = 0
         self._fingerprint = _fingerprint(net, X, y)
         if len(net.history) == 0 and self.path_.exists():
@@ -251,10 +241,8 @@ class TrainingCheckpoint(_Callback):
             _restore(net, state)
             self.resumed_epochs_ = net._resumed_epochs = len(net.history)
             self.saved_epochs_ = len(net.history)
-        # history length at which this call ends (AutoDeviceNetMixin.fit_loop)
-        self._last_epoch = len(net.history) + max(
-            net.max_epochs - net._resumed_epochs, 0
-        )
+        # history length at which this call ends
+        self._last_epoch = len(net.history) + net._epochs_to_run()
 
     def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
         epochs = len(net.history)

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from test_examples import load_example  # noqa: E402
 
@@ -65,6 +66,8 @@ def test_embedding_map_draws_one_collection_per_label_with_a_legend():
     # the points of one label are the rows of that label, projected
     bach = ax.collections[0].get_offsets()
     assert len(bach) == 20
+    projected = PCA(n_components=2).fit_transform(X)
+    np.testing.assert_allclose(bach, projected[labels == "bach"])
 
 
 def test_embedding_map_without_labels_has_no_legend():
@@ -209,13 +212,31 @@ def test_rank_distributions_rejects_bad_input(ranks, kwargs, match):
         plot_rank_distributions(ranks, **kwargs)
 
 
+def spy_on(monkeypatch, name: str) -> list:
+    """Record the calls of ``sklearn_musemb.plotting.<name>`` (still drawing)."""
+    import sklearn_musemb.plotting as plotting
+
+    calls, function = [], getattr(plotting, name)
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(plotting, name, spy)
+    return calls
+
+
 def test_benchmark_rank_boxplot_uses_the_plotting_function(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     from _common import rank_boxplot
 
+    calls = spy_on(monkeypatch, "plot_rank_distributions")
     path = tmp_path / "ranks.png"
-    rank_boxplot({"a": [1, 2, 3], "b": [4, 5, 6]}, path, xlabel="rank", title="t")
+    ranks = {"a": [1, 2, 3], "b": [4, 5, 6]}
+    rank_boxplot(ranks, path, xlabel="rank", title="t")
     assert path.stat().st_size > 0
+    ((args, kwargs),) = calls
+    assert args == (ranks,) and (kwargs["xlabel"], kwargs["title"]) == ("rank", "t")
 
 
 # -- plot_dimension_radar ---------------------------------------------------------
@@ -238,7 +259,7 @@ def test_radar_one_closed_line_per_series_and_a_chance_circle():
         theta = line.get_xdata()
         assert theta[0] == 0.0 and np.isclose(theta[-1], 0.0)
     np.testing.assert_allclose(chance.get_ydata(), 0.5)
-    assert len(ax.patches) >= 2  # the filled polygons
+    assert len(ax.patches) == 2  # the filled polygons
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend == ["multi-input", "baseline", "chance (0.5)"]
     low, high = ax.get_ylim()
@@ -306,9 +327,15 @@ def test_benchmark_radar_chart_uses_the_plotting_function(tmp_path, monkeypatch)
         for i, d in enumerate(DIMENSIONS_6)
     ]
     rows.append({"dimensions": tuple(DIMENSIONS_6[:2]), "all": 0.9})
+    calls = spy_on(monkeypatch, "plot_dimension_radar")
     path = tmp_path / "radar.png"
     radar_chart(rows, path)
     assert path.stat().st_size > 0
+    ((args, _),) = calls
+    (scores,) = args
+    own = scores["its own dimension's triplets"]
+    assert list(own) == list(DIMENSIONS_6)
+    assert own == {d: 0.5 + 0.05 * i for i, d in enumerate(DIMENSIONS_6)}
 
 
 # -- plot_training_curves ---------------------------------------------------------
@@ -381,7 +408,10 @@ def test_training_curves_of_a_fitted_embedder():
     np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2])
     # the skorch History itself works too
     ax = plot_training_curves(model.history_, keys=["valid_pair_accuracy"])
-    assert len(ax.get_lines()) == 1
+    (line,) = ax.get_lines()
+    np.testing.assert_array_equal(
+        line.get_ydata(), model.history_[:, "valid_pair_accuracy"]
+    )
 
 
 @pytest.mark.parametrize(

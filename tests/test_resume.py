@@ -412,9 +412,13 @@ def test_warm_start_fit_trains_on_and_set_params_between_fits():
         not torch.equal(v, first[k]) for k, v in emb.module_.state_dict().items()
     )
     assert_same_model(emb, adjd(max_epochs=3).fit(units), units)
-    # another random_state starts the random streams afresh, as a new fit would
+    # another random_state starts the random streams afresh, as a new fit would:
+    # as if the streams of the calls before had never been kept
+    fresh = pickle.loads(pickle.dumps(emb))
+    del fresh._rng_carry
     emb.set_params(random_state=1).fit(units)
     assert len(emb.history_) == 4
+    assert_same_model(emb, fresh.set_params(random_state=1).fit(units), units)
 
 
 def test_clone_of_a_fitted_embedder_is_unfitted(tmp_path):

@@ -345,7 +345,9 @@ def _performance(
         return _from_bytes(bytes(midi), name or "<bytes>")
     if isinstance(midi, str | os.PathLike):
         name = os.fspath(midi)
-        return _from_bytes(_read_file(Path(midi), name), name)
+        # render_midi has no max_bytes: it reads a file of any size, as it reads
+        # bytes of any size (the non-regular-file check still applies)
+        return _from_bytes(_read_file(Path(midi), name, max_bytes=None), name)
     if isinstance(midi, NoteTable):
         return _from_note_table(midi)
     module = sys.modules.get("pretty_midi")

@@ -165,7 +165,8 @@ def read_midi(
         return _table_from_bytes(bytes(source), name)
     if isinstance(source, (str, os.PathLike)):
         name = path_hint if path_hint is not None else os.fspath(source)
-        return _table_from_bytes(_read_file(Path(source), name, max_bytes), name)
+        data = _read_file(Path(source), name, max_bytes=max_bytes)
+        return _table_from_bytes(data, name)
     if _is_pretty_midi(source):
         name = path_hint if path_hint is not None else "<PrettyMIDI>"
         return _table_from_pretty_midi(source, name)
@@ -178,8 +179,12 @@ def read_midi(
 # --------------------------------------------------------------------- raw bytes
 
 
-def _read_file(path: Path, name: str, max_bytes: int | None = MAX_MIDI_BYTES) -> bytes:
-    """The file's bytes; never reads more than ``max_bytes + 1`` of them."""
+def _read_file(path: Path, name: str, *, max_bytes: int | None) -> bytes:
+    """The file's bytes; never reads more than ``max_bytes + 1`` of them.
+
+    Refuses what is not a regular file (a FIFO would block, a device never end)
+    and, unless ``max_bytes`` is None, a file larger than ``max_bytes``.
+    """
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):

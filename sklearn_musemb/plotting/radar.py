@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._optional import check_ax
+from .history import _is_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _series(scores: Any, owner: str) -> dict[str | None, dict[str, float]]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..metrics.statistics import _summarise
 from ._optional import check_ax
 
 if TYPE_CHECKING:
@@ -141,11 +142,8 @@ def plot_rank_distributions(
     )
     ax.set_yticks(positions, list(checked))
     if mean is not None:
-        summary = {
-            "geometric": lambda v: float(np.exp(np.log(v).mean())),
-            "arithmetic": lambda v: float(v.mean()),
-        }[mean]
-        means = [summary(values) for values in checked.values()]
+        statistic = "geometric_mean" if mean == "geometric" else "mean"
+        means = [_summarise(values, statistic) for values in checked.values()]
         ax.scatter(
             means,
             positions,

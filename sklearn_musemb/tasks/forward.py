@@ -41,7 +41,6 @@ from ..embedders.base import IndexBatches
 from ..metrics.ranking import (
     _as_generator,
     _candidate_ranks,
-    _check_device,
     _check_n_candidates,
     _check_statistic,
     _in_order,
@@ -50,7 +49,7 @@ from ..metrics.statistics import _summarise
 from ..nn.sequence import EmbeddingLSTM
 from ..units.container import Units, _check_units
 from ..utils.skorch_utils import AutoDeviceNetMixin
-from ..utils.torch_utils import resolve_device
+from ..utils.torch_utils import check_device
 from ..utils.validation import check_positive_int
 
 #: Distances accepted by :func:`forward_prediction_ranks` (``metric=``).
@@ -368,7 +367,7 @@ def forward_prediction_ranks(
         raise ValueError(f"{owner}: metric must be one of {METRICS}, got {metric!r}")
     n_candidates = _check_n_candidates(n_candidates, owner)
     chunk_size = check_positive_int(chunk_size, "chunk_size", owner)
-    device = _check_device(device, owner)
+    device = check_device(device, owner)
     float_types = [np.float64, np.float32]
     predicted = check_array(predicted, dtype=float_types, input_name="predicted")
     embeddings = check_array(embeddings, dtype=float_types, input_name="embeddings")
@@ -850,7 +849,7 @@ class ForwardPredictor(AutoDeviceNetMixin, NeuralNet):
             n_candidates=self.n_candidates,
             metric=self.metric,
             random_state=random_state,
-            device=resolve_device(self.device),
+            device=self.device,
         )
 
     def score(self, X: Any, y: Any = None) -> float:

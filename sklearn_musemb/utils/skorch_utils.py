@@ -24,7 +24,30 @@ from .torch_utils import (
 )
 
 
-class AutoDeviceNetMixin:
+class PrivateStateMixin:
+    """Keep private attributes (leading underscore) out of a skorch object's params.
+
+    skorch lists every attribute without a trailing underscore as a parameter,
+    so ``get_params``/``clone`` of a net or callback that keeps, say, ``_start``
+    would fail. Put it before the skorch class in the bases.
+
+    Examples
+    --------
+    >>> from skorch.callbacks import Callback
+    >>> class Timer(PrivateStateMixin, Callback):
+    ...     def __init__(self, every=1):
+    ...         self.every = every
+    >>> timer = Timer()
+    >>> timer._start = 0.0
+    >>> timer.get_params()
+    {'every': 1}
+    """
+
+    def _get_param_names(self) -> list[str]:
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+
+class AutoDeviceNetMixin(PrivateStateMixin):
     """``device="auto"``, private state and seeded fits for a skorch ``NeuralNet``.
 
     - skorch reads ``self.device`` wherever it moves modules and tensors, while
@@ -32,7 +55,8 @@ class AutoDeviceNetMixin:
       device is swapped in for :meth:`_on_resolved_device` blocks only, for the
       re-initialisation skorch does inside ``set_params`` on a fitted net, and for
       unpickling (a pickle made on a GPU loads on a CPU-only machine);
-    - private attributes (leading underscore) are not constructor parameters;
+    - private attributes (leading underscore) are not constructor parameters
+      (:class:`PrivateStateMixin`);
     - :meth:`_seeded_fit` resolves the device, records it in ``device_``, forks
       torch's global generator seeded from ``random_state`` (so module
       initialisation is reproducible and the caller's generator untouched) and
@@ -56,11 +80,6 @@ class AutoDeviceNetMixin:
     >>> net.get_params()["device"]
     'auto'
     """
-
-    def _get_param_names(self) -> list[str]:
-        # skorch lists every attribute without a trailing underscore as a param;
-        # private state (leading underscore) is not a constructor argument.
-        return [k for k in super()._get_param_names() if not k.startswith("_")]
 
     def _requested_device(self) -> str:
         """The device asked for (subclasses may defer to a launcher)."""
@@ -126,10 +145,13 @@ class AutoDeviceNetMixin:
         if self._fit_seeded and "cpu" in states:
             set_global_rng_states(states, self.device_)
 
+    def _epochs_to_run(self) -> int:
+        """Epochs of this call: ``max_epochs`` less those a checkpoint restored."""
+        return max(self.max_epochs - getattr(self, "_resumed_epochs", 0), 0)
+
     def fit_loop(self, X: Any, y: Any = None, epochs: int | None = None, **kwargs):
         if epochs is None:
-            # a fit resumed from a checkpoint runs only the epochs it has left
-            epochs = max(self.max_epochs - getattr(self, "_resumed_epochs", 0), 0)
+            epochs = self._epochs_to_run()
         return super().fit_loop(X, y, epochs=epochs, **kwargs)
 
     def set_params(self, **params: Any):
