@@ -103,9 +103,14 @@ def _no_units_error(skipped: list[tuple[int, str]], what: str) -> ValueError:
 
 
 # -- 40-note units -------------------------------------------------------------
+def _onset_order(notes: np.ndarray) -> np.ndarray:
+    """The order of note units: by onset in seconds, then by pitch."""
+    return np.lexsort((notes["pitch"], notes["onset"]))
+
+
 def _note_events(notes: np.ndarray) -> np.ndarray:
-    """``(n, 2)`` int16 ``(pitch, ioi_ms)`` of notes sorted by onset then pitch."""
-    order = np.lexsort((notes["pitch"], notes["onset"]))
+    """``(n, 2)`` int16 ``(pitch, ioi_ms)`` of notes in :func:`_onset_order`."""
+    order = _onset_order(notes)
     onset = notes["onset"][order]
     events = np.zeros((len(onset), 2), dtype=_EVENT_DTYPE)
     events[:, 0] = notes["pitch"][order]

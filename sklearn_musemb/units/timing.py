@@ -14,7 +14,13 @@ import numpy as np
 
 from ..io.notes import NoteTable
 from .container import Units
-from .segment import _as_pieces, _check_piece_columns, _kept_notes, _quarter_runs
+from .segment import (
+    _as_pieces,
+    _check_piece_columns,
+    _kept_notes,
+    _onset_order,
+    _quarter_runs,
+)
 
 
 def ticks_to_seconds(table: NoteTable, ticks: Any) -> np.ndarray:
@@ -136,7 +142,7 @@ def _note_spans(
 ) -> tuple[np.ndarray, np.ndarray]:
     n_notes, hop = _setting(meta, "n_notes"), _setting(meta, "hop")
     notes = _kept_notes(table, meta.get("drop_drums", True))
-    notes = notes[np.lexsort((notes["pitch"], notes["onset"]))]
+    notes = notes[_onset_order(notes)]  # the order segment_notes cuts in
     first = position * hop
     if len(position) and first.max() + n_notes > len(notes):
         raise ValueError(
