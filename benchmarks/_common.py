@@ -1,4 +1,5 @@
-"""What the benchmark scripts share: data location, the paper's split, device names.
+"""What the benchmark scripts share: data location, the paper's split, device names,
+memory, and the writing of result files.
 
 Scripts run as ``python benchmarks/<script>.py``, so this directory is on
 ``sys.path`` and they import this module as ``_common``.
@@ -6,8 +7,11 @@ Scripts run as ``python benchmarks/<script>.py``, so this directory is on
 
 from __future__ import annotations
 
+import json
 import platform
-from collections.abc import Callable
+import shlex
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +46,40 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def peak_rss_mib() -> float:
+    """Peak resident size of this process so far, in MiB (Unix)."""
+    import resource  # Unix only
+
+    # ru_maxrss is in KiB on Linux, in bytes on macOS
+    scale = 1 if sys.platform == "darwin" else 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def command(drop: Sequence[str] = ()) -> str:
+    """The command line that runs this script from the repository root.
+
+    ``drop`` lists arguments that do not change the results (``--resume``).
+    """
+    script = f"benchmarks/{Path(sys.argv[0]).name}"
+    return shlex.join(["python", script, *(a for a in sys.argv[1:] if a not in drop)])
+
+
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[object]]
+) -> list[str]:
+    """Lines of a markdown table: the header, its rule, then one line per row."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def write_results(out_dir: Path, name: str, result: dict, text: str) -> None:
+    """Write ``result`` to ``<name>.json`` and ``text`` to ``<name>.md``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out_dir / f"{name}.md").write_text(text)
 
 
 def paper_split(

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -40,7 +38,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import device_name, geometric_mean
+from _common import (
+    command,
+    device_name,
+    geometric_mean,
+    markdown_table,
+    peak_rss_mib,
+    write_results,
+)
 
 from sklearn_musemb import Units
 from sklearn_musemb.metrics import adjacency_ranks
@@ -48,12 +53,6 @@ from sklearn_musemb.tasks import forward_prediction_ranks
 from sklearn_musemb.utils.torch_utils import resolve_device
 
 MIB = 2**20
-
-
-def peak_rss_mib() -> float:
-    """Peak resident size of this process so far (``ru_maxrss`` is KiB on Linux)."""
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / MIB
 
 
 def measure(call: Callable[[], np.ndarray], device: str) -> tuple[np.ndarray, dict]:
@@ -177,23 +176,27 @@ def markdown(result: dict) -> str:
             "EXTRAPOLATED linearly from the subset, not measured. Full run: the "
             "same command without `--subset`. Adjacency ran in full.",
         ]
-    rows += [
-        "",
-        "| ranking | items | candidates | dims | seconds | items/s | "
-        "full run s | numpy peak MiB | process peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
+    table = []
     for name, case, items in (
         ("forward prediction (cosine)", fwd, fwd["n_predictions"]),
         ("adjacency (Euclidean)", adj, adj["n_queries"]),
     ):
         full = case.get("extrapolated_full_seconds")
         full = f"{full} (extrapolated)" if full is not None else case["seconds"]
-        rows.append(
-            f"| {name} | {items:,} | {case['n_candidates']} | {case['n_dims']} | "
-            f"{case['seconds']} | {case['per_s']:,} | {full} | "
-            f"{case['host_numpy_peak_mib']} | {case['process_peak_rss_mib']} |"
-        )
+        table.append(
+            [
+                name, f"{items:,}", case["n_candidates"], case["n_dims"],
+                case["seconds"], f"{case['per_s']:,}", full,
+                case["host_numpy_peak_mib"], case["process_peak_rss_mib"],
+            ]
+        )  # fmt: skip
+    rows += [""] + markdown_table(
+        [
+            "ranking", "items", "candidates", "dims", "seconds", "items/s",
+            "full run s", "numpy peak MiB", "process peak RSS MiB",
+        ],
+        table,
+    )  # fmt: skip
     if "device_peak_mib" in fwd:
         rows += [
             "",
@@ -232,7 +235,8 @@ def main() -> None:
         "--subset",
         type=int,
         default=None,
-        help="rank only the first N predictions and units; extrapolate the rest",
+        help="rank only the first N forward predictions; extrapolate the rest "
+        "(adjacency always runs in full)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out-dir", type=Path, default=None)
@@ -242,7 +246,7 @@ def main() -> None:
     if device.startswith("cuda"):  # CUDA start-up outside the timings
         torch.zeros(1, device=device)
     result = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command(),
         "device": device,
         "device_name": device_name(device),
         "torch": torch.__version__,
@@ -256,11 +260,7 @@ def main() -> None:
     print(json.dumps(result["adjacency"]), flush=True)
     print(markdown(result))
     if args.out_dir:
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-        (args.out_dir / "eval_scale.json").write_text(
-            json.dumps(result, indent=1) + "\n"
-        )
-        (args.out_dir / "eval_scale.md").write_text(markdown(result))
+        write_results(args.out_dir, "eval_scale", result, markdown(result))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any
 import numpy as np
 import sklearn
 import torch
-from _common import device_name
+from _common import command, device_name, markdown_table, write_results
 from sklearn.neighbors import NearestNeighbors
 
 from sklearn_musemb.search import EmbeddingIndex
@@ -73,11 +72,15 @@ def query_row(
     build_s: float,
     search: Callable[[np.ndarray], np.ndarray],
     queries: np.ndarray,
-    truth: np.ndarray,
-) -> dict:
-    """Warm up, time ``search`` on ``queries`` and score it against ``truth``."""
+    truth: np.ndarray | None,
+) -> tuple[dict, np.ndarray]:
+    """Warm up, time ``search`` on ``queries`` and score it against ``truth``.
+
+    Returns the row and the hits; ``truth=None`` marks the reference (recall 1).
+    """
     search(queries[:16])
     indices, seconds = timed(lambda: search(queries))
+    recall = 1.0 if truth is None else recall_at_k(indices, truth[: len(queries)])
     row = {
         "backend": backend,
         "settings": settings,
@@ -85,17 +88,17 @@ def query_row(
         "n_queries": len(queries),
         "query_s": round(seconds, 3),
         "queries_per_s": round(len(queries) / seconds, 1),
-        "recall_at_k": round(recall_at_k(indices, truth[: len(queries)]), 4),
+        "recall_at_k": round(recall, 4),
     }
     print(json.dumps(row), flush=True)
-    return row
+    return row, indices
 
 
 def run(args: argparse.Namespace) -> dict:
     X, Q = mixture(args)
     k = args.k
     result: dict[str, Any] = {
-        "command": "python " + " ".join(sys.argv),
+        "command": command(),
         "torch": torch.__version__,
         "sklearn": sklearn.__version__,
         "n": args.n,
@@ -109,39 +112,31 @@ def run(args: argparse.Namespace) -> dict:
     }
     rows = result["rows"]
 
+    def search(index: Any) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda q: index.kneighbors(q, k, return_distance=False)
+
     exact, build_s = timed(
         lambda: EmbeddingIndex(backend="exact", device=args.device).fit(X)
     )
     result["device_name"] = device_name(exact.device_)
     result["exact_device"] = exact.device_
-    exact.kneighbors(Q[:16], k)
-    (_, truth), seconds = timed(lambda: exact.kneighbors(Q, k))
-    rows.append(
-        {
-            "backend": "exact torch (chunked)",
-            "settings": f"device={exact.device_}, chunk={exact._chunk_rows()}",
-            "build_s": round(build_s, 2),
-            "n_queries": len(Q),
-            "query_s": round(seconds, 3),
-            "queries_per_s": round(len(Q) / seconds, 1),
-            "recall_at_k": 1.0,
-        }
+    settings = f"device={exact.device_}, chunk={exact._chunk_rows()}"
+    row, truth = query_row(
+        "exact torch (chunked)", settings, build_s, search(exact), Q, None
     )
-    print(json.dumps(rows[-1]), flush=True)
+    rows.append(row)
+
+    def add(backend: str, settings: str, build_s: float, index: Any, queries) -> None:
+        """A row of ``index`` on ``queries``, scored against the exact hits."""
+        row, _ = query_row(backend, settings, build_s, search(index), queries, truth)
+        rows.append(row)
 
     brute, build_s = timed(
         lambda: NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X)
     )
-    rows.append(
-        query_row(
-            "sklearn NearestNeighbors brute",
-            f"n_jobs=None, first {args.sklearn_queries} queries",
-            build_s,
-            lambda q: brute.kneighbors(q, return_distance=False),
-            Q[: args.sklearn_queries],
-            truth,
-        )
-    )
+    some = Q[: args.sklearn_queries]
+    settings = f"n_jobs=None, first {len(some)} queries"
+    add("sklearn NearestNeighbors brute", settings, build_s, brute, some)
 
     try:
         import faiss
@@ -159,29 +154,22 @@ def run(args: argparse.Namespace) -> dict:
             ).fit(X)
         )
 
-    def search(index: EmbeddingIndex) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda q: index.kneighbors(q, k, return_distance=False)
-
     flat, build_s = faiss_index(faiss_index="Flat")
-    flat_queries = Q[: args.flat_queries]
-    settings = f"exact, first {len(flat_queries)} queries"
-    rows.append(
-        query_row("faiss Flat", settings, build_s, search(flat), flat_queries, truth)
-    )
+    some = Q[: args.flat_queries]
+    add("faiss Flat", f"exact, first {len(some)} queries", build_s, flat, some)
     del flat
 
+    # one build per structure, then its query-time setting swept
     ivf, build_s = faiss_index(faiss_index="IVF", n_lists=args.n_lists)
     for n_probe in args.n_probe:
         ivf.set_params(n_probe=n_probe)
-        settings = f"n_lists={ivf.n_lists_}, n_probe={n_probe}"
-        rows.append(query_row("faiss IVF", settings, build_s, search(ivf), Q, truth))
+        add("faiss IVF", f"n_lists={ivf.n_lists_}, n_probe={n_probe}", build_s, ivf, Q)
     del ivf
 
     hnsw, build_s = faiss_index(faiss_index="HNSW", hnsw_m=args.hnsw_m)
     for ef in args.ef_search:
         hnsw.set_params(hnsw_ef_search=ef)
-        settings = f"M={args.hnsw_m}, ef_search={ef}"
-        rows.append(query_row("faiss HNSW", settings, build_s, search(hnsw), Q, truth))
+        add("faiss HNSW", f"M={args.hnsw_m}, ef_search={ef}", build_s, hnsw, Q)
     return result
 
 
@@ -209,15 +197,20 @@ def markdown(result: dict) -> str:
         f"{result['k']} is against the exact torch result; query times include "
         "the index's exact re-scoring of the hits; faiss runs on the CPU.",
         "",
-        f"| backend | settings | build s | queries | query s | queries/s "
-        f"| recall@{result['k']} |",
-        "|---|---|---|---|---|---|---|",
     ]
-    for r in result["rows"]:
-        lines.append(
-            f"| {r['backend']} | {r['settings']} | {r['build_s']} | {r['n_queries']} "
-            f"| {r['query_s']} | {r['queries_per_s']} | {r['recall_at_k']} |"
-        )
+    lines += markdown_table(
+        [
+            "backend", "settings", "build s", "queries", "query s", "queries/s",
+            f"recall@{result['k']}",
+        ],
+        (
+            [
+                r["backend"], r["settings"], r["build_s"], r["n_queries"],
+                r["query_s"], r["queries_per_s"], r["recall_at_k"],
+            ]
+            for r in result["rows"]
+        ),
+    )  # fmt: skip
     lines += [
         "",
         "IVF and HNSW rows of one structure share its build. sklearn brute is timed "
@@ -258,11 +251,7 @@ def main() -> None:
     text = markdown(result)
     print(text)
     if args.out_dir:
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-        (args.out_dir / "index_speed.json").write_text(
-            json.dumps(result, indent=1) + "\n"
-        )
-        (args.out_dir / "index_speed.md").write_text(text)
+        write_results(args.out_dir, "index_speed", result, text)
 
 
 if __name__ == "__main__":

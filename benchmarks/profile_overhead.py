@@ -1,14 +1,18 @@
 """Where an estimator's fit and transform time goes: py-spy samples, summarised.
 
 Runs one family of ``speed.py`` (fit for ``--epochs`` epochs, then ``transform``)
-under ``py-spy record --format raw`` and sorts every sample by the innermost frame
-that is not a thin wrapper:
+under ``py-spy record --format raw`` and gives every sample to the innermost of its
+frames that is in ``torch``, ``skorch`` or ``sklearn_musemb``; a call into numpy,
+scikit-learn or Python's library counts for the code that made it:
 
 - **torch compute**: inside ``torch`` (modules, autograd, optimizers, tensor ops);
 - **our step code**: the estimator's loss, sampling and encoding
   (``sklearn_musemb``), outside torch calls;
 - **skorch**: skorch's loop, callbacks and history;
-- **other**: numpy, sklearn validation, Python itself.
+- **other**: samples with none of these frames (interpreter start-up, imports).
+
+The table of top frames lists the innermost frame itself (a numpy function, say)
+for the samples outside torch.
 
 Usage (``pip install py-spy``; from the repository root)::
 
@@ -24,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _common import command, markdown_table
 
 TARGET = """
 import sys
@@ -105,20 +111,20 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"# Profile of {args.family} (batch {args.batch_size}): fit and transform",
         "",
-        f"Command: `python benchmarks/profile_overhead.py {' '.join(sys.argv[1:])}`",
+        f"Command: `{command()}`",
         "",
         f"{total} py-spy samples of the whole run (corpus loading included) at "
         f"{args.rate} Hz; the share of samples by innermost owner:",
         "",
-        "| where | share |",
-        "|---|---|",
     ]
-    lines += [f"| {c} | {by_category[c] / total:.1%} |" for c in CATEGORIES]
-    lines += ["", "Top frames outside torch:", "", "| frame | share |", "|---|---|"]
-    lines += [
-        f"| `{name}` | {count / total:.1%} |"
-        for name, count in by_function.most_common(12)
-    ]
+    lines += markdown_table(
+        ["where", "share"], ([c, f"{by_category[c] / total:.1%}"] for c in CATEGORIES)
+    )
+    lines += ["", "Top frames outside torch:", ""]
+    lines += markdown_table(
+        ["frame", "share"],
+        ([f"`{name}`", f"{n / total:.1%}"] for name, n in by_function.most_common(12)),
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -24,7 +24,7 @@ output says so.
 Usage (from the repository root; CUDA is used when torch finds it)::
 
     python benchmarks/scale_4m.py --out-dir benchmarks/results/gpu/scale_4m
-    python benchmarks/scale_4m.py --epoch-fraction 0.02 \\
+    python benchmarks/scale_4m.py --music21-composers bach --epoch-fraction 0.01 \\
         --out-dir benchmarks/results/cpu/scale_4m       # 2-core CPU budget
 """
 
@@ -32,14 +32,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from _common import DEFAULT_ROOT, device_name
+from _common import (
+    DEFAULT_ROOT,
+    command,
+    device_name,
+    markdown_table,
+    peak_rss_mib,
+    write_results,
+)
 from skorch.callbacks import Callback
 
 from sklearn_musemb import (
@@ -86,8 +92,8 @@ class StopAfter(Callback):
 
 
 def peak_host_gib() -> float:
-    """Peak resident set of this process (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    """Peak resident set of this process so far."""
+    return peak_rss_mib() / 2**10
 
 
 def gpu_peak_gib(device: str) -> float | None:
@@ -188,29 +194,34 @@ def markdown(result: dict) -> str:
         f"music21 (composers {', '.join(result['pieces']['music21_composers'])}); "
         f"parsing {result['load_s']} s.",
         "",
-        "| units | count | from | build s | memory GiB |",
-        "|---|---|---|---|---|",
     ]
-    for kind in ("notes", "beats"):
-        c = result["corpora"][kind]
-        how = ", ".join(f"{k} {v:,}" for k, v in c["how"].items())
-        lines.append(
-            f"| {kind} | {c['units']:,} | {how} | {c['build_s']} | {c['gib']:.2f} |"
-        )
-    lines += [
-        "",
-        "| method | training items | share timed | setup s | items/s | one epoch s | "
-        "transform units/s | peak host GiB | peak GPU GiB |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in result["methods"]:
-        gpu = "-" if r["peak_gpu_gib"] is None else f"{r['peak_gpu_gib']:.2f}"
-        lines.append(
-            f"| {r['method']} | {r['training_items']:,} | {r['epoch_fraction']:.3f} "
-            f"| {r['setup_s']:,.0f} | {r['items_per_s']:,.0f} "
-            f"| {r['epoch_s_extrapolated']:,.0f} "
-            f"| {r['transform_units_per_s']:,.0f} | {r['peak_host_gib']:.2f} | {gpu} |"
-        )
+    lines += markdown_table(
+        ["units", "count", "from", "build s", "memory GiB"],
+        (
+            [
+                kind, f"{c['units']:,}",
+                ", ".join(f"{k} {v:,}" for k, v in c["how"].items()),
+                c["build_s"], f"{c['gib']:.2f}",
+            ]
+            for kind, c in result["corpora"].items()  # notes, then beats
+        ),
+    )  # fmt: skip
+    lines += [""] + markdown_table(
+        [
+            "method", "training items", "share timed", "setup s", "items/s",
+            "one epoch s", "transform units/s", "peak host GiB", "peak GPU GiB",
+        ],
+        (
+            [
+                r["method"], f"{r['training_items']:,}", f"{r['epoch_fraction']:.3f}",
+                f"{r['setup_s']:,.0f}", f"{r['items_per_s']:,.0f}",
+                f"{r['epoch_s_extrapolated']:,.0f}",
+                f"{r['transform_units_per_s']:,.0f}", f"{r['peak_host_gib']:.2f}",
+                "-" if r["peak_gpu_gib"] is None else f"{r['peak_gpu_gib']:.2f}",
+            ]
+            for r in result["methods"]
+        ),
+    )  # fmt: skip
     lines += [
         "",
         "items/s is the steady state, from the end of the first batch to the end "
@@ -247,10 +258,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     load_s = time.perf_counter() - start
     corpora, built = {}, {}
-    for kind, build in (("notes", note_units), ("beats", beat_units)):
+    for kind, build in (
+        ("notes", partial(note_units, seed=args.seed)),
+        ("beats", beat_units),
+    ):
         start = time.perf_counter()
-        extra = (args.seed,) if kind == "notes" else ()
-        units, how = build(pieces, ids, args.target, *extra)
+        units, how = build(pieces, ids, args.target)
         built[kind] = units
         corpora[kind] = {
             "units": len(units),
@@ -284,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
         ),
     ]
     result = {
-        "command": "python " + " ".join(["benchmarks/scale_4m.py", *sys.argv[1:]]),
+        "command": command(),
         "device_name": device_name(device),
         "torch": torch.__version__,
         "pieces": {
@@ -296,10 +309,9 @@ def main(argv: list[str] | None = None) -> None:
         "corpora": corpora,
         "methods": methods,
     }
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "scale_4m.json").write_text(json.dumps(result, indent=1) + "\n")
-    (args.out_dir / "scale_4m.md").write_text(markdown(result))
-    print(markdown(result))
+    text = markdown(result)
+    write_results(args.out_dir, "scale_4m", result, text)
+    print(text)
 
 
 if __name__ == "__main__":

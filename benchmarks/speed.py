@@ -35,17 +35,18 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from _common import DEFAULT_ROOT, device_name
+from _common import DEFAULT_ROOT, command, device_name, markdown_table
 
 from sklearn_musemb import Units, load_midi_corpus, segment_beats, segment_notes
 from sklearn_musemb.embedders import (
@@ -106,6 +107,19 @@ def _adam(module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(module.parameters(), lr=lr)
 
 
+def _update(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimizer step on ``loss``."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def _trainable(est) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """A copy of the estimator's network, in training mode, and its optimizer."""
+    net = copy.deepcopy(est.module_).train()
+    return net, _adam(net, est.lr)
+
+
 def _embed_all(
     encode: Callable,
     embed: Callable,
@@ -136,8 +150,7 @@ def _pairs_on(work: Workload) -> tuple[torch.Tensor, torch.Tensor]:
 def adjacency_ceiling(est, work: Workload, batch: int, precision: str):
     """AdjD / A-AdjD: encoder + pair classifier (+ discriminator and generator)."""
     device = work.device
-    net = copy.deepcopy(est.module_).train()
-    opt = _adam(net, est.lr)
+    net, opt = _trainable(est)
     events = work.train
     first, second = _pairs_on(work)
     k = est.n_negatives
@@ -155,23 +168,17 @@ def adjacency_ceiling(est, work: Workload, batch: int, precision: str):
             a, rest = emb[:batch], emb[batch:]
             left = torch.cat([a, a.repeat_interleave(k, dim=0)])
             loss = F.cross_entropy(net.classifier(left, rest).float(), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _update(opt, loss)
         if est.adversarial:
             with autocast(device, precision):
                 z = net.encoder(two_hot(events[first[i]]))
                 d_loss = prior_discriminator_loss(
                     disc(torch.randn(z.shape, device=device)), disc(z.detach())
                 )
-            opt_disc.zero_grad()
-            d_loss.backward()
-            opt_disc.step()
+            _update(opt_disc, d_loss)
             with autocast(device, precision):
                 g_loss = prior_generator_loss(disc(z))
-            opt_gen.zero_grad()
-            g_loss.backward()
-            opt_gen.step()
+            _update(opt_gen, g_loss)
 
     return step, _embed_all(two_hot, net.encoder, net, work.embed, batch, precision)
 
@@ -179,8 +186,7 @@ def adjacency_ceiling(est, work: Workload, batch: int, precision: str):
 def dssm_ceiling(est, work: Workload, batch: int, precision: str):
     """DSSM: query, positive and negatives through one encoder, softmax over cosines."""
     device = work.device
-    net = copy.deepcopy(est.module_).train()
-    opt = _adam(net, est.lr)
+    net, opt = _trainable(est)
     events = work.train
     first, second = _pairs_on(work)
     k = est.n_negatives
@@ -194,25 +200,15 @@ def dssm_ceiling(est, work: Workload, batch: int, precision: str):
             q, p, n = emb[:batch], emb[batch : 2 * batch], emb[2 * batch :]
             logits = dssm_logits(q, p, n.view(batch, k, -1), scale=est.similarity_scale)
             loss = F.cross_entropy(logits.float(), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _update(opt, loss)
 
-    return step, _embed_all(
-        two_hot,
-        getattr(net, "embed", net),
-        net,
-        work.embed,
-        batch,
-        precision,
-    )
+    return step, _embed_all(two_hot, net, net, work.embed, batch, precision)
 
 
 def vae_ceiling(est, work: Workload, batch: int, precision: str):
     """VAE: encode, reparameterise, decode, reconstruction + KL."""
     device = work.device
-    net = copy.deepcopy(est.module_).train()
-    opt = _adam(net, est.lr)
+    net, opt = _trainable(est)
     events = work.train
 
     def step() -> None:
@@ -225,25 +221,15 @@ def vae_ceiling(est, work: Workload, batch: int, precision: str):
             loss = reconstruction_loss(out.float(), x) + est.kl_weight * (
                 kl_to_standard_normal(mean.float(), log_var.float())
             )
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _update(opt, loss)
 
-    return step, _embed_all(
-        two_hot,
-        getattr(net, "embed", net),
-        net,
-        work.embed,
-        batch,
-        precision,
-    )
+    return step, _embed_all(two_hot, net.embed, net, work.embed, batch, precision)
 
 
 def roll_ceiling(est, work: Workload, batch: int, precision: str):
     """Tied conv autoencoder on 60 x 96 rolls built on the device, in-batch softmax."""
     device = work.device
-    net = copy.deepcopy(est.module_).train()
-    opt = _adam(net, est.lr)
+    net, opt = _trainable(est)
     events = work.train
     items = torch.as_tensor(est._training_data(work.units)[0], device=device)
     n_ticks, pitch_range = est.roll_shape_[1], tuple(est.pitch_range_)
@@ -276,9 +262,7 @@ def roll_ceiling(est, work: Workload, batch: int, precision: str):
                 1, torch.cat([rows, (rows + offset) % batch], dim=1)
             )
             loss = F.cross_entropy(logits, zero)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _update(opt, loss)
 
     return step, _embed_all(roll, net.embed, net, work.embed, batch, precision)
 
@@ -286,8 +270,7 @@ def roll_ceiling(est, work: Workload, batch: int, precision: str):
 def conditional_ceiling(est, work: Workload, batch: int, precision: str):
     """Conditional similarity network: masked sub-spaces, semi-hard triplets."""
     device = work.device
-    net = copy.deepcopy(est.module_).train()
-    opt = _adam(net, est.lr)
+    net, opt = _trainable(est)
     maps = work.train
     codes = work.y
     others = ~torch.eye(batch, dtype=torch.bool, device=device)
@@ -309,9 +292,7 @@ def conditional_ceiling(est, work: Workload, batch: int, precision: str):
                 )
                 losses.append(loss)
             loss = torch.stack(losses).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _update(opt, loss)
 
     return step, _embed_all(lambda m: m, net, net, work.embed, batch, precision)
 
@@ -319,8 +300,7 @@ def conditional_ceiling(est, work: Workload, batch: int, precision: str):
 def tag_triplet_ceiling(est, work: Workload, batch: int, precision: str):
     """Tag-triplet network: DPNN, batch-hard triplets from relatedness thresholds."""
     device = work.device
-    net = copy.deepcopy(est.module_).train()
-    opt = _adam(net, est.lr)
+    net, opt = _trainable(est)
     maps = work.train
     vectors = work.y.float()
 
@@ -339,55 +319,57 @@ def tag_triplet_ceiling(est, work: Workload, batch: int, precision: str):
                 (related < est.negative_threshold) & off_diagonal,
                 est.margin,
             )
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        _update(opt, loss)
 
     return step, _embed_all(lambda m: m, embed, net, work.embed, batch, precision)
 
 
 # -- families -------------------------------------------------------------------------
-def _note_units(root: Path, n: int):
-    corpus = load_midi_corpus(root)
-    return segment_notes(corpus.pieces, piece_ids=corpus.piece_ids)[:n]
+@functools.cache
+def _corpus(root: Path):
+    """The corpus at ``root``, parsed once per run (every batch size reuses it)."""
+    return load_midi_corpus(root)
 
 
-def _beat_units(root: Path, n: int):
-    corpus = load_midi_corpus(root)
-    return segment_beats(corpus.pieces, piece_ids=corpus.piece_ids)[:n]
+def _units(root: Path, n: int, segment: Callable[..., Units]) -> Units:
+    corpus = _corpus(root)
+    return segment(corpus.pieces, piece_ids=corpus.piece_ids)[:n]
 
+
+#: Data kinds of the audio families (random feature maps, not units).
+AUDIO_KINDS = ("csn", "tags")
 
 FAMILIES: dict[str, tuple[Callable, str, Callable]] = {
     # name: (estimator factory, data kind, hand-written loop)
-    "AdjD": (lambda **kw: AdjDEmbedder(**kw), "notes", adjacency_ceiling),
-    "A-AdjD": (lambda **kw: AAdjDEmbedder(**kw), "notes", adjacency_ceiling),
-    "DSSM": (lambda **kw: DSSMEmbedder(**kw), "notes", dssm_ceiling),
-    "VAE": (lambda **kw: VAEEmbedder(**kw), "notes", vae_ceiling),
+    "AdjD": (AdjDEmbedder, "notes", adjacency_ceiling),
+    "A-AdjD": (AAdjDEmbedder, "notes", adjacency_ceiling),
+    "DSSM": (DSSMEmbedder, "notes", dssm_ceiling),
+    "VAE": (VAEEmbedder, "notes", vae_ceiling),
     "DAE (tied conv, note drop)": (
-        lambda **kw: DenoisingRollEmbedder(corruption="note_drop", **kw),
+        partial(DenoisingRollEmbedder, corruption="note_drop"),
         "beats",
         roll_ceiling,
     ),
     "context (tied conv)": (
-        lambda **kw: ContextRollEmbedder(target="context", **kw),
+        partial(ContextRollEmbedder, target="context"),
         "beats",
         roll_ceiling,
     ),
     "CSN (multi-input)": (
-        lambda **kw: ConditionalSimilarityEmbedder(
+        partial(
+            ConditionalSimilarityEmbedder,
             rules=["equal"] * 4,
             inputs=CSN_INPUTS,
             embedding_dim=120,
             module__width=8,
             module__n_blocks=2,
             module__branch_blocks=1,
-            **kw,
         ),
         "csn",
         conditional_ceiling,
     ),
     "tag triplets (DPNN)": (
-        lambda **kw: TagTripletEmbedder(embedding_dim=128, **kw),
+        partial(TagTripletEmbedder, embedding_dim=128),
         "tags",
         tag_triplet_ceiling,
     ),
@@ -398,9 +380,9 @@ def make_data(kind: str, n_items: int, root: Path, seed: int):
     """Training input and target of ``n_items`` items of one data kind."""
     rng = np.random.default_rng(seed)
     if kind == "notes":
-        return _note_units(root, n_items + n_items // 50 + 10), None
+        return _units(root, n_items + n_items // 50 + 10, segment_notes), None
     if kind == "beats":
-        return _beat_units(root, n_items + n_items // 20 + 10), None
+        return _units(root, n_items + n_items // 20 + 10, segment_beats), None
     if kind == "csn":
         X = rng.standard_normal((n_items, *CSN_SHAPE), dtype=np.float32)
         return X, rng.integers(0, 5, (n_items, 4))
@@ -450,7 +432,7 @@ def measure(name: str, batch: int, precision: str, args, data_cache: dict) -> di
 
     # the hand-written loop trains on what fit saw, already on the device, and
     # embeds the same (larger) input as our transform, timed alternately with it
-    audio = kind in ("csn", "tags")
+    audio = kind in AUDIO_KINDS
     Xt = tiled(X, args.audio_transform_units if audio else args.transform_units)
     units = None if audio else est._validate_units(X, reset=False)
     work = Workload(
@@ -513,18 +495,25 @@ def markdown(results: list[dict]) -> str:
             f"Command: `{result['command']}`; torch {result['torch']}; "
             f"{result['steps']} timed steps per fit ceiling.",
             "",
-            "| family | batch | precision | fit items/s | ceiling | ratio "
-            "| transform units/s | ceiling | ratio |",
-            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for r in result["rows"]:
-            lines.append(
-                f"| {r['family']} | {r['batch_size']} | {r['precision']} "
-                f"| {r['fit_items_per_s']:,.0f} | {r['fit_ceiling_items_per_s']:,.0f} "
-                f"| {r['fit_ratio']:.2f} | {r['transform_units_per_s']:,.0f} "
-                f"| {r['transform_ceiling_units_per_s']:,.0f} "
-                f"| {r['transform_ratio']:.2f} |"
-            )
+        lines += markdown_table(
+            [
+                "family", "batch", "precision", "fit items/s", "ceiling", "ratio",
+                "transform units/s", "ceiling", "ratio",
+            ],
+            (
+                [
+                    r["family"], r["batch_size"], r["precision"],
+                    f"{r['fit_items_per_s']:,.0f}",
+                    f"{r['fit_ceiling_items_per_s']:,.0f}",
+                    f"{r['fit_ratio']:.2f}",
+                    f"{r['transform_units_per_s']:,.0f}",
+                    f"{r['transform_ceiling_units_per_s']:,.0f}",
+                    f"{r['transform_ratio']:.2f}",
+                ]
+                for r in result["rows"]
+            ),
+        )  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -566,10 +555,7 @@ def main(argv: list[str] | None = None) -> None:
     path = args.out_dir / f"speed_{tag}.json"
     result = {
         # --resume does not change what is measured, so the command omits it
-        "command": "python "
-        + " ".join(
-            ["benchmarks/speed.py", *(a for a in sys.argv[1:] if a != "--resume")]
-        ),
+        "command": command(drop=["--resume"]),
         "device_name": device_name(device),
         "torch": torch.__version__,
         "steps": args.steps,
@@ -581,7 +567,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     cache = {}
     for name in args.families:
-        audio = FAMILIES[name][1] in ("csn", "tags")
+        audio = FAMILIES[name][1] in AUDIO_KINDS
         sizes = args.audio_batch_sizes if audio and args.audio_batch_sizes else None
         for batch in sizes or args.batch_sizes:
             for precision in args.precisions:

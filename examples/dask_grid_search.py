@@ -4,9 +4,9 @@
 Both steps go through joblib, so they run on Dask workers inside
 ``joblib.parallel_backend("dask")``: :func:`~sklearn_musemb.load_midi_corpus` parses
 the files on the workers, and ``GridSearchCV`` fits one (method, representation,
-fold) per task, as in ``grid_search_methods.py`` (negated adjacency rank,
-``GroupKFold`` by piece). The units are scattered to the workers once, not sent with
-every fit; the winner is refitted in this process.
+fold) per task. The search is the one of ``grid_search_methods.py``, imported from
+it (negated adjacency rank, ``GroupKFold`` by piece). The units are scattered to the
+workers once, not sent with every fit; the winner is refitted in this process.
 
 Without ``--scheduler`` a ``LocalCluster`` of ``--workers`` processes starts on this
 machine; with ``--scheduler tcp://host:8786`` the script connects to a running
@@ -35,37 +35,24 @@ import contextlib
 import time
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import torch
-from _corpus import DEFAULT_ROOT, load_units
+from _corpus import add_corpus_arguments, load_units
+from grid_search_methods import (
+    METHODS,
+    REPRESENTATIONS,
+    add_search_arguments,
+    make_search,
+    print_results,
+)
 from joblib import parallel_backend
-from sklearn.model_selection import GridSearchCV, GroupKFold
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import GridSearchCV
 
 from sklearn_musemb import segment_notes
-from sklearn_musemb.embedders import (
-    AAdjDEmbedder,
-    AAEEmbedder,
-    AdjDEmbedder,
-    ADSSMEmbedder,
-    DSSMEmbedder,
-    VAEEmbedder,
-)
-from sklearn_musemb.metrics import make_adjacency_rank_scorer
 
-METHODS = {
-    cls.__name__.removesuffix("Embedder"): cls
-    for cls in (
-        VAEEmbedder,
-        AAEEmbedder,
-        DSSMEmbedder,
-        ADSSMEmbedder,
-        AdjDEmbedder,
-        AAdjDEmbedder,
-    )
-}
+#: ``--methods`` names: the class names without "Embedder".
+NAMES = {cls.__name__.removesuffix("Embedder"): cls for cls in METHODS}
 
 
 @contextlib.contextmanager
@@ -122,35 +109,18 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
     parser.add_argument(
         "--serial", action="store_true", help="run without Dask (for comparison)"
     )
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    add_corpus_arguments(parser)
     parser.add_argument(
-        "--composers",
-        nargs="+",
-        default=["bach", "mozart", "haydn"],
-        help="music21 fallback only",
-    )
-    parser.add_argument(
-        "--max-pieces",
-        type=int,
-        default=None,
-        help="pieces per composer (music21 fallback only)",
-    )
-    parser.add_argument(
-        "--methods", nargs="+", choices=list(METHODS), default=list(METHODS)
+        "--methods", nargs="+", choices=list(NAMES), default=list(NAMES)
     )
     parser.add_argument(
         "--representations",
         nargs="+",
-        choices=["two_hot", "continuous"],
-        default=["two_hot", "continuous"],
+        choices=REPRESENTATIONS,
+        default=list(REPRESENTATIONS),
     )
     parser.add_argument("--n-notes", type=int, default=40, help="notes per unit")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--hidden-dim", type=int, default=64)
-    parser.add_argument("--n-splits", type=int, default=3)
-    parser.add_argument("--n-candidates", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache-dir", default=None)
+    add_search_arguments(parser)
     args = parser.parse_args(argv)
 
     with contextlib.ExitStack() as stack:
@@ -171,11 +141,7 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
         start = time.perf_counter()
         with backend():  # load_midi_corpus(n_jobs=None) follows the backend
             units, source = load_units(
-                args.root,
-                args.composers,
-                args.max_pieces,
-                args.cache_dir,
-                partial(segment_notes, n_notes=args.n_notes),
+                args, partial(segment_notes, n_notes=args.n_notes)
             )
         loaded = time.perf_counter() - start
         print(
@@ -183,23 +149,8 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
             f"loaded and segmented in {loaded:.1f} s"
         )
 
-        common = {
-            "max_epochs": args.epochs,
-            "module__hidden_dim": args.hidden_dim,
-            "random_state": args.seed,
-        }
-        first = METHODS[args.methods[0]]
-        search = GridSearchCV(
-            Pipeline([("emb", first(**common))]),
-            {
-                "emb": [METHODS[name](**common) for name in args.methods],
-                "emb__representation": args.representations,
-            },
-            scoring=make_adjacency_rank_scorer(
-                n_candidates=args.n_candidates, random_state=args.seed
-            ),
-            cv=GroupKFold(n_splits=args.n_splits),
-            error_score="raise",
+        search = make_search(
+            args, [NAMES[name] for name in args.methods], args.representations
         )
         start = time.perf_counter()
         with backend(scatter=[units]):
@@ -208,15 +159,7 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
 
     n_fits = len(search.cv_results_["params"]) * args.n_splits
     print(f"{n_fits} fits + 1 refit in {searched:.1f} s")
-    results = search.cv_results_
-    print(f"\n{'method':<16}{'representation':<16}{'rank (CV)':>12}{'fit s':>8}")
-    for i in np.argsort(results["rank_test_score"], kind="stable"):
-        method = type(results["param_emb"][i]).__name__.removesuffix("Embedder")
-        print(
-            f"{method:<16}{results['param_emb__representation'][i]:<16}"
-            f"{-results['mean_test_score'][i]:>7.2f} +- "
-            f"{results['std_test_score'][i]:<4.1f}{results['mean_fit_time'][i]:>6.1f}"
-        )
+    print_results(search)
     best = search.best_estimator_["emb"]
     print(f"\nbest: {type(best).__name__}(representation={best.representation!r})")
     return search

@@ -43,7 +43,7 @@ import argparse
 import pickle
 from pathlib import Path
 
-from _corpus import DEFAULT_ROOT, load_units
+from _corpus import add_corpus_arguments, load_units
 from accelerate import Accelerator
 
 from sklearn_musemb import piece_train_test_split, segment_notes
@@ -66,10 +66,7 @@ def main(argv: list[str] | None = None) -> float | None:
         None on the other processes.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    parser.add_argument("--composers", nargs="+", default=["bach", "mozart"])
-    parser.add_argument("--max-pieces", type=int, default=None)
-    parser.add_argument("--cache-dir", default=None)
+    add_corpus_arguments(parser, composers=("bach", "mozart"))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--hidden-dim", type=int, default=256)
@@ -78,9 +75,7 @@ def main(argv: list[str] | None = None) -> float | None:
     args = parser.parse_args(argv)
 
     accelerator = Accelerator()
-    units, source = load_units(
-        args.root, args.composers, args.max_pieces, args.cache_dir, segment_notes
-    )
+    units, source = load_units(args, segment_notes)
     train, test = piece_train_test_split(units, random_state=0)
     accelerator.print(
         f"{source}: {len(train)} training units; {accelerator.num_processes} "

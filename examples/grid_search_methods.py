@@ -31,10 +31,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
-from _corpus import DEFAULT_ROOT, load_units
+from _corpus import add_corpus_arguments, load_units
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
@@ -60,6 +60,57 @@ METHODS = (
     AdjDEmbedder,
     AAdjDEmbedder,
 )
+REPRESENTATIONS = ("two_hot", "continuous")
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the search: training size, folds, candidates, seed."""
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--hidden-dim", type=int, default=64)
+    parser.add_argument("--n-splits", type=int, default=3)
+    parser.add_argument("--n-candidates", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def make_search(
+    args: argparse.Namespace,
+    methods: Sequence[type] = METHODS,
+    representations: Sequence[str] = REPRESENTATIONS,
+) -> GridSearchCV:
+    """``methods`` x ``representations``, scored by negated adjacency rank."""
+    common = {
+        "max_epochs": args.epochs,
+        "module__hidden_dim": args.hidden_dim,
+        "random_state": args.seed,
+    }
+    pipe = Pipeline([("emb", methods[0](**common))])
+    grid = {
+        "emb": [method(**common) for method in methods],
+        "emb__representation": list(representations),
+    }
+    scorer = make_adjacency_rank_scorer(
+        n_candidates=args.n_candidates, random_state=args.seed
+    )
+    return GridSearchCV(
+        pipe,
+        grid,
+        scoring=scorer,
+        cv=GroupKFold(n_splits=args.n_splits),
+        error_score="raise",
+    )
+
+
+def print_results(search: GridSearchCV) -> None:
+    """One line per (method, representation), best first."""
+    results = search.cv_results_
+    print(f"\n{'method':<16}{'representation':<16}{'rank (CV)':>12}{'fit s':>8}")
+    for i in np.argsort(results["rank_test_score"], kind="stable"):
+        method = type(results["param_emb"][i]).__name__.removesuffix("Embedder")
+        print(
+            f"{method:<16}{results['param_emb__representation'][i]:<16}"
+            f"{-results['mean_test_score'][i]:>7.2f} +- "
+            f"{results['std_test_score'][i]:<4.1f}{results['mean_fit_time'][i]:>6.1f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> GridSearchCV:
@@ -76,30 +127,11 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
         The fitted search.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    parser.add_argument(
-        "--max-pieces",
-        type=int,
-        default=None,
-        help="pieces per composer (music21 fallback only)",
-    )
-    parser.add_argument(
-        "--composers",
-        nargs="+",
-        default=["bach", "mozart", "haydn"],
-        help="music21 fallback only",
-    )
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--hidden-dim", type=int, default=64)
-    parser.add_argument("--n-splits", type=int, default=3)
-    parser.add_argument("--n-candidates", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache-dir", default=None)
+    add_corpus_arguments(parser)
+    add_search_arguments(parser)
     args = parser.parse_args(argv)
 
-    units, source = load_units(
-        args.root, args.composers, args.max_pieces, args.cache_dir, segment_notes
-    )
+    units, source = load_units(args, segment_notes)
     train, test = piece_train_test_split(
         units, n_test_pieces=1, random_state=args.seed, small_labels="train"
     )
@@ -108,37 +140,10 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
         f"pieces, {len(test)} held-out units of {len(np.unique(test.piece))} pieces"
     )
 
-    common = {
-        "max_epochs": args.epochs,
-        "module__hidden_dim": args.hidden_dim,
-        "random_state": args.seed,
-    }
-    pipe = Pipeline([("emb", AdjDEmbedder(**common))])
-    grid = {
-        "emb": [method(**common) for method in METHODS],
-        "emb__representation": ["two_hot", "continuous"],
-    }
-    scorer = make_adjacency_rank_scorer(
-        n_candidates=args.n_candidates, random_state=args.seed
-    )
-    search = GridSearchCV(
-        pipe,
-        grid,
-        scoring=scorer,
-        cv=GroupKFold(n_splits=args.n_splits),
-        error_score="raise",
-    )
+    search = make_search(args)
     search.fit(train, groups=train.piece)
+    print_results(search)
 
-    results = search.cv_results_
-    print(f"\n{'method':<16}{'representation':<16}{'rank (CV)':>12}{'fit s':>8}")
-    for i in np.argsort(results["rank_test_score"]):
-        method = type(results["param_emb"][i]).__name__.removesuffix("Embedder")
-        print(
-            f"{method:<16}{results['param_emb__representation'][i]:<16}"
-            f"{-results['mean_test_score'][i]:>7.2f} +- "
-            f"{results['std_test_score'][i]:<4.1f}{results['mean_fit_time'][i]:>6.1f}"
-        )
     best = search.best_estimator_
     held_out = -search.score(test)  # the scorer on the refitted winner
     width = best["emb"].embedding_dim

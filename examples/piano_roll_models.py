@@ -29,10 +29,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
-from _corpus import DEFAULT_ROOT, load_units
+from _corpus import add_corpus_arguments, load_units
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
@@ -59,9 +58,7 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
         The fitted search.
     """
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    parser.add_argument("--max-pieces", type=int, default=None)
-    parser.add_argument("--composers", nargs="+", default=["bach", "mozart", "haydn"])
+    add_corpus_arguments(parser)
     parser.add_argument("--keys", type=int, default=3, help="transpositions (1-12)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--embedding-dim", type=int, default=32)
@@ -75,12 +72,9 @@ def main(argv: list[str] | None = None) -> GridSearchCV:
     parser.add_argument("--n-splits", type=int, default=3)
     parser.add_argument("--n-candidates", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args(argv)
 
-    units, source = load_units(
-        args.root, args.composers, args.max_pieces, args.cache_dir, segment_beats
-    )
+    units, source = load_units(args, segment_beats)
     train, test = piece_train_test_split(
         units, n_test_pieces=1, random_state=args.seed, small_labels="train"
     )

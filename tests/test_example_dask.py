@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from conftest import write_random_melody
+from test_dask import torch_threads
 from test_examples import load_example
 
 #: Tiny settings: two methods, one representation, two folds, 8-note units.
@@ -39,10 +39,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def one_torch_thread():
     """Serial runs with one torch thread, as on the Dask workers."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 def scores(search) -> np.ndarray:
@@ -85,6 +83,8 @@ def test_connects_to_a_running_scheduler(corpus, capsys):
         search = example.main([*argv, "--torch-threads", "1", *TINY])
         # the example's client is closed; the cluster still serves
         assert len(cluster.scheduler_info["workers"]) == 1
+        with distributed.Client(cluster) as client:
+            assert client.submit(sum, [1, 2]).result() == 3
     out = capsys.readouterr().out
     assert "Dask: 1 workers, 2 threads" in out
     assert search.best_params_["emb__representation"] == "two_hot"

@@ -374,12 +374,25 @@ def test_candidates_are_ranked_as_they_are_drawn(monkeypatch):
 
         return original(predicted, embeddings, targets, draw, metric, chunk_size)
 
+    closer_counts = ranking._closer_counts
+
+    def ranked(query, *args):
+        events.append(("rank", len(query)))
+        return closer_counts(query, *args)
+
     monkeypatch.setattr(ranking, "_numpy_candidate_ranks", spy)
+    monkeypatch.setattr(ranking, "_closer_counts", ranked)
     predicted, embeddings, targets = forward_case(0, np.float64, 4, False)
     forward_prediction_ranks(
         predicted, embeddings, targets, n_candidates=5, chunk_size=40
     )
-    assert events == [("draw", 0), ("draw", 40), ("draw", 80)]
+    draws = [event for event in events if event[0] == "draw"]
+    assert draws == [("draw", 0), ("draw", 40), ("draw", 80)]
+    # each chunk is ranked before the next one is drawn (97 predictions)
+    assert events == [
+        ("draw", 0), ("rank", 40), ("draw", 40), ("rank", 40), ("draw", 80),
+        ("rank", 17),
+    ]  # fmt: skip
 
 
 def test_chunks_must_be_drawn_in_order():
@@ -415,7 +428,7 @@ def test_cuda_without_cuda_raises():
         adjacency_rank(np.zeros((20, 2)), n_candidates=5, device="cuda")
 
 
-def test_scorer_passes_device_and_shows_it_when_not_cpu():
+def test_scorer_passes_device_and_shows_it_when_not_cpu(monkeypatch):
     scorer = make_adjacency_rank_scorer(n_candidates=5, device="auto")
     assert repr(scorer) == (
         "make_adjacency_rank_scorer(n_candidates=5, statistic='geometric_mean', "
@@ -427,5 +440,14 @@ def test_scorer_passes_device_and_shows_it_when_not_cpu():
         def transform(self, X):
             return X
 
+    passed = {}
+    adjacency_rank = ranking.adjacency_rank
+
+    def spy(*args, **kwargs):
+        passed.update(kwargs)
+        return adjacency_rank(*args, **kwargs)
+
+    monkeypatch.setattr(ranking, "adjacency_rank", spy)
     line = np.arange(20.0).reshape(-1, 1)
     assert scorer(Identity(), line) == -1.0
+    assert passed["device"] == "auto"

@@ -386,33 +386,38 @@ def _candidate_ranks(
         torch.as_tensor(np.require(array, requirements="W"), device=device)
         for array in (predicted, embeddings, np.asarray(targets, dtype=np.int64))
     )
-    ranks = torch.empty(len(targets), dtype=torch.float64, device=device)
+    counts = torch.empty(len(targets), dtype=torch.float64, device=device)
     for start in range(0, len(targets), chunk_size):
         stop = min(start + chunk_size, len(targets))
         rows = torch.as_tensor(distractors(start, stop), device=device)
         # target in column 0: one computation for all candidates, so equal
         # embeddings give exactly equal distances (ties)
         rows = torch.cat([targets[start:stop, None], rows], dim=1)
-        ranks[start:stop] = _torch_mid_ranks(
-            predicted[start:stop, None, :], embeddings[rows], metric
+        counts[start:stop] = _closer_counts(
+            predicted[start:stop, None, :], embeddings[rows], metric, _sum_like_numpy
         )
-    return ranks.cpu().numpy()
+    return (1.0 + 0.5 * counts).cpu().numpy()
 
 
-def _torch_mid_ranks(
-    query: torch.Tensor, candidates: torch.Tensor, metric: str
-) -> torch.Tensor:
-    """Mid-rank of ``candidates[:, 0]``; consumes ``candidates`` (freed on return)."""
+def _closer_counts(
+    query: Any, candidates: Any, metric: str, total: Callable[[Any], Any]
+) -> Any:
+    """Twice the mid-rank of ``candidates[:, 0]`` minus 2, of numpy or torch arrays.
+
+    That is ``2 * (#candidates strictly closer to the query) + (#as close)``, an
+    integer, so the mid-rank ``1 + count / 2`` is computed once, in float64.
+    ``total(x)`` sums over the last axis; ``candidates`` is consumed.
+    """
     if metric == "euclidean":
         candidates -= query
         candidates *= candidates
-        distance = _sum_like_numpy(candidates)  # squared distance
+        distance = total(candidates)  # squared distance
     else:
         candidates *= query
-        distance = -_sum_like_numpy(candidates)  # negated cosine similarity
-    closer = (distance[:, 1:] < distance[:, :1]).sum(dim=1)
-    tied = (distance[:, 1:] == distance[:, :1]).sum(dim=1)
-    return 1.0 + closer.double() + 0.5 * tied.double()
+        distance = -total(candidates)  # negated cosine similarity
+    closer = (distance[:, 1:] < distance[:, :1]).sum(1)
+    tied = (distance[:, 1:] == distance[:, :1]).sum(1)
+    return 2 * closer + tied
 
 
 def _numpy_candidate_ranks(
@@ -428,33 +433,27 @@ def _numpy_candidate_ranks(
     The candidates of every chunk are gathered into one buffer, allocated once:
     a fresh array per chunk costs more in page faults than the arithmetic.
     """
-    ranks = np.empty(len(targets), dtype=np.float64)
-    n_candidates = None
+    counts = np.empty(len(targets), dtype=np.float64)
+    buffer = None
     for start in range(0, len(targets), chunk_size):
         stop = min(start + chunk_size, len(targets))
         rows = np.column_stack([targets[start:stop], distractors(start, stop)])
-        if n_candidates is None:
-            n_candidates = rows.shape[1]
+        if buffer is None:
             buffer = np.empty(
-                (min(chunk_size, len(targets)), n_candidates, embeddings.shape[1]),
+                (min(chunk_size, len(targets)), rows.shape[1], embeddings.shape[1]),
                 dtype=embeddings.dtype,
             )
         # target in column 0: one computation for all candidates, so equal
         # embeddings give exactly equal distances (ties)
         candidates = buffer[: stop - start]
         np.take(embeddings, rows, axis=0, out=candidates, mode="clip")  # rows valid
-        query = predicted[start:stop, None, :]
-        if metric == "euclidean":
-            candidates -= query
-            candidates *= candidates
-            distance = candidates.sum(axis=-1)  # squared distance
-        else:
-            candidates *= query
-            distance = -candidates.sum(axis=-1)  # negated cosine similarity
-        closer = np.count_nonzero(distance[:, 1:] < distance[:, :1], axis=1)
-        tied = np.count_nonzero(distance[:, 1:] == distance[:, :1], axis=1)
-        ranks[start:stop] = 1.0 + closer + 0.5 * tied
-    return ranks
+        counts[start:stop] = _closer_counts(
+            predicted[start:stop, None, :],
+            candidates,
+            metric,
+            lambda x: x.sum(axis=-1),
+        )
+    return 1.0 + 0.5 * counts
 
 
 def _check_statistic(statistic: Any) -> str:
@@ -553,10 +552,13 @@ class AdjacencyRankScorer:
         same groups for the same ``X``, so all parameter settings of a grid
         search are ranked on the same candidates; a RandomState or Generator is
         consumed, giving new groups at every call.
+    device : str, torch.device or None, default="cpu"
+        Where the distances are computed (see :func:`adjacency_ranks`); checked
+        when scoring. The score does not depend on it.
 
     Attributes
     ----------
-    n_candidates, statistic, random_state
+    n_candidates, statistic, random_state, device
         The parameters.
 
     Examples

@@ -490,13 +490,20 @@ class EmbeddingIndex(BaseEstimator):
         return cached, self._torch_sq_norms
 
     def _exact_kneighbors(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+        """Chunks of queries scored on the device; one copy in, one copy out.
+
+        The queries go to the device once and the hits stay there until the
+        end, so the chunks run without a host sync between them.
+        """
         X, sq_norms = self._exact_tensors()
-        distances = np.empty((len(Q), k), dtype=np.float32)
-        indices = np.empty((len(Q), k), dtype=np.int64)
         step = self._chunk_rows()
         with torch.inference_mode():
+            queries = torch.from_numpy(Q).to(self.device_)
+            shape, device = (len(Q), k), self.device_
+            distances = torch.empty(shape, dtype=torch.float32, device=device)
+            indices = torch.empty(shape, dtype=torch.int64, device=device)
             for start in range(0, len(Q), step):
-                q = torch.from_numpy(Q[start : start + step]).to(self.device_)
+                q = queries[start : start + step]
                 if self.metric == "cosine":
                     q = torch.nn.functional.normalize(q, dim=1)
                     similarity, idx = torch.topk(q @ X.T, k, dim=1)
@@ -508,10 +515,9 @@ class EmbeddingIndex(BaseEstimator):
                     dist = (q[:, None, :] - X[idx]).square_().sum(-1).sqrt_()
                     dist, order = torch.sort(dist, dim=1, stable=True)
                     idx = torch.gather(idx, 1, order)
-                stop = start + len(q)
-                distances[start:stop] = dist.cpu().numpy()
-                indices[start:stop] = idx.cpu().numpy()
-        return distances, indices
+                distances[start : start + len(q)] = dist
+                indices[start : start + len(q)] = idx
+        return distances.cpu().numpy(), indices.cpu().numpy()
 
     def _faiss_kneighbors(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
         faiss = _import_faiss()

@@ -1,6 +1,11 @@
 """Train one small embedder of each family data-parallel; run by ``accelerate launch``.
 
-Usage: ``accelerate launch --cpu --num_processes 2 distributed_fit.py OUT_DIR``.
+Usage (two CPU processes over gloo, as tests/test_distributed.py runs it; ``--cpu
+--num_processes 2`` would start one process unless MPI is set up)::
+
+    CUDA_VISIBLE_DEVICES= accelerate launch --multi_gpu --num_processes 2 \\
+        distributed_fit.py OUT_DIR
+
 Every process writes its parameters (``rank<r>_<family>.pt``); process 0 also
 pickles the fitted estimators (``<family>.pkl``), for tests/test_distributed.py to
 compare and load in a single process.
