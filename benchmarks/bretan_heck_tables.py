@@ -228,6 +228,28 @@ def references(train, probe_train, test, seed: int) -> dict[str, tuple]:
 
 
 # -- the five tasks ------------------------------------------------------------------
+def ranking_task(Z_test: np.ndarray, test, n_candidates: int, seed: int) -> dict:
+    """Table 2: rank of every held-out unit's neighbour among ``n_candidates``."""
+    ranks = adjacency_ranks(Z_test, test, n_candidates=n_candidates, random_state=seed)
+    return {
+        "ranking": round(geometric_mean(ranks), 2),
+        "ranking_median": float(np.median(ranks)),
+        "_ranking_ranks": ranks,
+    }
+
+
+def composer_task(Z_train: np.ndarray, Z_test: np.ndarray, probe_train, test, seed):
+    """Table 3: the paper's composer probe, trained on the training pieces."""
+    probe = make_composer_probe(random_state=seed, early_stopping=True)
+    predicted = probe.fit(Z_train, probe_train.labels).predict(Z_test)
+    return {
+        f"composer_f1_{average}": round(
+            float(f1_score(test.labels, predicted, average=average)), 3
+        )
+        for average in ("macro", "micro", "weighted")
+    }
+
+
 def evaluate(Z_train: np.ndarray, Z_test: np.ndarray, probe_train, test, args) -> dict:
     """Tables 2-6 for one embedding; rank arrays under ``"_ranks"``."""
     seed = args.seed
@@ -235,20 +257,12 @@ def evaluate(Z_train: np.ndarray, Z_test: np.ndarray, probe_train, test, args) -
     out: dict = {}
 
     start = time.perf_counter()
-    ranks = adjacency_ranks(
-        Z_test, test, n_candidates=args.n_candidates, random_state=seed
-    )
-    out["ranking"] = round(geometric_mean(ranks), 2)
-    out["ranking_median"] = float(np.median(ranks))
+    out.update(ranking_task(Z_test, test, args.n_candidates, seed))
+    ranks = out.pop("_ranking_ranks")
     timings["ranking"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    probe = make_composer_probe(random_state=seed, early_stopping=True)
-    predicted = probe.fit(Z_train, probe_train.labels).predict(Z_test)
-    for average in ("macro", "micro", "weighted"):
-        out[f"composer_f1_{average}"] = round(
-            float(f1_score(test.labels, predicted, average=average)), 3
-        )
+    out.update(composer_task(Z_train, Z_test, probe_train, test, seed))
     timings["composer"] = time.perf_counter() - start
 
     start = time.perf_counter()

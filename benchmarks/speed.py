@@ -16,7 +16,9 @@ For each family, batch size and precision, the script measures:
   already on the device, embeddings left there; timed alternately with ours.
 
 The ratio columns are ours / ceiling: 1.0 means the estimator costs nothing over
-the bare loop. Items are adjacent pairs (AdjD, A-AdjD, DSSM), units (VAE, the
+the bare loop. Items are adjacent pairs (AdjD, A-AdjD, DSSM, the contrastive
+embedder, whose every unit is also played through its performance model on the
+device, ceiling included), units (VAE, the
 piano-roll models) or feature maps (the audio models). The symbolic families train
 on piano-midi units (``--root``); the audio families on random feature maps of the
 shape the audio benchmark uses, as their speed does not depend on the content.
@@ -37,6 +39,8 @@ import argparse
 import copy
 import functools
 import json
+import os
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,16 +58,18 @@ from sklearn_musemb.embedders import (
     AdjDEmbedder,
     ConditionalSimilarityEmbedder,
     ContextRollEmbedder,
+    ContrastiveEmbedder,
     DenoisingRollEmbedder,
     DSSMEmbedder,
     TagTripletEmbedder,
     VAEEmbedder,
 )
-from sklearn_musemb.encodings import piano_roll, two_hot
+from sklearn_musemb.encodings import group_chords, piano_roll, relative, two_hot
 from sklearn_musemb.encodings.corruption import note_drop
 from sklearn_musemb.nn.losses import (
     dssm_logits,
     kl_to_standard_normal,
+    nt_xent_loss,
     prior_discriminator_loss,
     prior_generator_loss,
     reconstruction_loss,
@@ -74,6 +80,11 @@ from sklearn_musemb.nn.triplet import (
     semihard_triplet_loss,
     squared_euclidean,
 )
+from sklearn_musemb.units.performance import (
+    extended_windows,
+    perform_unit_events,
+    successor_rows,
+)
 from sklearn_musemb.utils.torch_utils import autocast, resolve_device
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -82,6 +93,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 #: pooled by 4) and the 80 x 130 log-mel of Schindler & Knees.
 CSN_SHAPE, CSN_INPUTS = (170, 64), (128, 30, 12)
 TAG_SHAPE = (80, 130)
+#: Rows measured while the 1-minute load average exceeded the core count by more
+#: than this are flagged as contended in the markdown.
+CONTENDED_LOAD = 0.5
 
 
 @dataclass
@@ -226,6 +240,48 @@ def vae_ceiling(est, work: Workload, batch: int, precision: str):
     return step, _embed_all(two_hot, net.embed, net, work.embed, batch, precision)
 
 
+def contrastive_ceiling(est, work: Workload, batch: int, precision: str):
+    """Contrastive: performed anchors, second performances, neighbours; NT-Xent."""
+    device = work.device
+    net, opt = _trainable(est)
+    events = work.train
+    first, second = _pairs_on(work)
+    n_notes = events.shape[1]
+    hop = int(work.units.meta.get("hop", n_notes))
+    successor = torch.as_tensor(successor_rows(work.units), device=device)
+    strengths = est._augmentation().strengths()
+    generator = torch.Generator(device=device).manual_seed(0)
+    chord_ms, temperature = float(est.chord_ms), float(est.temperature)
+
+    def encode(ev: torch.Tensor) -> torch.Tensor:
+        return relative(group_chords(ev, chord_ms))
+
+    def project(rows: torch.Tensor) -> torch.Tensor:
+        """Play ``rows`` (with the notes after them), encode, embed and project."""
+        windows, final_zero = extended_windows(events, rows, successor, hop)
+        played, ok = perform_unit_events(
+            windows, n_notes, strengths, generator=generator, final_zero=final_zero
+        )
+        played = torch.where(ok[:, None, None], played, events[rows].to(torch.int32))
+        return net(encode(played))
+
+    def step() -> None:
+        i = torch.randint(len(first), (batch,), device=device)
+        swap = torch.rand(batch, generator=generator, device=device) < 0.5
+        anchor = torch.where(swap, second[i], first[i])
+        with autocast(device, precision):
+            z = project(anchor)
+            views = []
+            if est.positives in ("perturbed", "both"):
+                views.append(project(anchor))  # a second, independent performance
+            if est.positives in ("adjacent", "both"):
+                views.append(project(torch.where(swap, first[i], second[i])))
+            loss = sum(nt_xent_loss(z, v, temperature) for v in views) / len(views)
+        _update(opt, loss)
+
+    return step, _embed_all(encode, net.embed, net, work.embed, batch, precision)
+
+
 def roll_ceiling(est, work: Workload, batch: int, precision: str):
     """Tied conv autoencoder on 60 x 96 rolls built on the device, in-batch softmax."""
     device = work.device
@@ -345,6 +401,11 @@ FAMILIES: dict[str, tuple[Callable, str, Callable]] = {
     "A-AdjD": (AAdjDEmbedder, "notes", adjacency_ceiling),
     "DSSM": (DSSMEmbedder, "notes", dssm_ceiling),
     "VAE": (VAEEmbedder, "notes", vae_ceiling),
+    "contrastive (NT-Xent, performed)": (
+        ContrastiveEmbedder,
+        "notes",
+        contrastive_ceiling,
+    ),
     "DAE (tied conv, note drop)": (
         partial(DenoisingRollEmbedder, corruption="note_drop"),
         "beats",
@@ -419,6 +480,7 @@ def measure(name: str, batch: int, precision: str, args, data_cache: dict) -> di
         data_cache[key] = make_data(kind, batch * args.steps, args.root, args.seed)
     X, y = data_cache[key]
     device = resolve_device(args.device)
+    load_before = os.getloadavg()[0]
     est = factory(
         batch_size=batch,
         max_epochs=1 + args.repeats,
@@ -474,6 +536,9 @@ def measure(name: str, batch: int, precision: str, args, data_cache: dict) -> di
         "transform_units_per_s": round(transform_ours, 1),
         "transform_ceiling_units_per_s": round(transform_ceiling, 1),
         "transform_ratio": round(transform_ours / transform_ceiling, 3),
+        # 1-minute load average before and after: other processes on the machine
+        # slow ours and the ceiling unequally (see ``markdown``)
+        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     print(json.dumps(row), flush=True)
     return row
@@ -514,7 +579,40 @@ def markdown(results: list[dict]) -> str:
                 for r in result["rows"]
             ),
         )  # fmt: skip
+        cores = result.get("cpu_count")
+        busy = [
+            f"{r['family']} {r['batch_size']} {r['precision']} "
+            f"({r['load'][0]:.1f} -> {r['load'][1]:.1f})"
+            for r in result["rows"]
+            if cores and max(r.get("load", [0])) > cores + CONTENDED_LOAD
+        ]
+        if busy:
+            lines += [
+                "",
+                f"Contended: other processes shared the {cores} cores while these "
+                "rows ran (1-minute load average before -> after, above "
+                f"{cores} + {CONTENDED_LOAD}); their timings are noisy: "
+                + "; ".join(busy)
+                + ".",
+            ]
     return "\n".join(lines) + "\n"
+
+
+def settings(cmd: str) -> str:
+    """``cmd`` without ``--resume`` and its ``--families`` selection.
+
+    What every row of one results file shares: a ``--resume`` run that measures
+    only some families adds rows that the full command would have measured.
+    """
+    kept, selecting = [], False
+    for word in shlex.split(cmd):
+        if word.startswith("--"):
+            selecting = word == "--families"
+            if selecting or word == "--resume" or word.startswith("--families="):
+                continue
+        if not selecting:
+            kept.append(word)
+    return shlex.join(kept)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -559,10 +657,20 @@ def main(argv: list[str] | None = None) -> None:
         "device_name": device_name(device),
         "torch": torch.__version__,
         "steps": args.steps,
+        "cpu_count": os.cpu_count(),
         "rows": [],
     }
     if args.resume and path.exists():
-        result["rows"] = json.loads(path.read_text())["rows"]
+        before = json.loads(path.read_text())
+        # the file holds every family measured with these settings so far: its
+        # command is the one that measures them all
+        result["command"] = settings(result["command"])
+        if settings(before["command"]) != result["command"]:
+            parser.error(
+                f"--resume: {path} was measured by `{before['command']}`, not with "
+                f"the settings of `{result['command']}`; use another --out-dir"
+            )
+        result["rows"] = before["rows"]
     done = {(r["family"], r["batch_size"], r["precision"]) for r in result["rows"]}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     cache = {}

@@ -26,9 +26,11 @@ from .utils.lazy import lazy_attributes  # noqa: E402
 __all__ = [
     "ADjDEmbedder",
     "AdjDEmbedder",
+    "ContrastiveEmbedder",
     "EmbeddingIndex",
     "HandcraftedFeatures",
     "TempoScaler",
+    "PerformanceModel",
     "Transposer",
     "Units",
     "__version__",
@@ -46,6 +48,8 @@ __all__ = [
 _LAZY = {
     "ADjDEmbedder": ".embedders",
     "AdjDEmbedder": ".embedders",
+    "ContrastiveEmbedder": ".embedders",
+    "PerformanceModel": ".units.performance",
     "EmbeddingIndex": ".search",
     "load_model": ".persistence",
     "save_model": ".persistence",

@@ -212,6 +212,7 @@ def test_discovery_finds_every_public_estimator_and_no_base_class():
         "ADSSMEmbedder",
         "AdjDEmbedder",
         "AAdjDEmbedder",
+        "ContrastiveEmbedder",
         "DenoisingRollEmbedder",
         "ContextRollEmbedder",
         "ComposerRollEmbedder",
@@ -220,6 +221,7 @@ def test_discovery_finds_every_public_estimator_and_no_base_class():
         "ChromaProbe",
         "Transposer",
         "TempoScaler",
+        "PerformanceModel",
         "HandcraftedFeatures",
         "LSITagTransformer",
         "TagTripletEmbedder",
@@ -249,6 +251,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 UNITS_ONLY = {
     "Transposer": "adds 12 copies per row with new variant ids: needs Units",
     "TempoScaler": "draws one tempo factor per (piece, variant): needs Units",
+    "PerformanceModel": "no fit: performs Units (perform_units) and NoteTables "
+    "(perform); test_units_performance.py runs the parameter API checks",
     "HandcraftedFeatures": "per-unit descriptors of note units: needs Units "
     "(n_events masks padding; notes kind only)",
     "LSITagTransformer": "takes tag lists (one iterable of strings per track); "

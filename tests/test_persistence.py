@@ -22,6 +22,7 @@ from sklearn_musemb.embedders import (
     AdjDEmbedder,
     ADSSMEmbedder,
     ConditionalSimilarityEmbedder,
+    ContrastiveEmbedder,
     DSSMEmbedder,
     TagTripletEmbedder,
     VAEEmbedder,
@@ -73,6 +74,7 @@ NOTE_EMBEDDERS = [
     ADSSMEmbedder(),
     VAEEmbedder(),
     AAEEmbedder(),
+    ContrastiveEmbedder(),
 ]
 
 

@@ -178,7 +178,11 @@ def unit_settings(kind: str, args: Any) -> dict[str, Any]:
     """The segmentation a model is trained with, as recorded in its file."""
     if kind == "notes":
         hop = args.hop if args.hop is not None else args.n_notes
-        return {"kind": "notes", "n_notes": args.n_notes, "hop": hop}
+        settings = {"kind": "notes", "n_notes": args.n_notes, "hop": hop}
+        chord_ms = getattr(args, "chord_ms", None)
+        if chord_ms:  # recorded only when used: older model files have none
+            settings["chord_ms"] = float(chord_ms)
+        return settings
     return {"kind": "beats", "beats": args.beats}
 
 
@@ -192,7 +196,7 @@ def cut_units(corpus: Any, settings: dict[str, Any]):
         if settings["kind"] == "notes":
             units = segment_notes(
                 corpus.pieces, n_notes=settings["n_notes"], hop=settings["hop"],
-                **common,
+                chord_ms=settings.get("chord_ms", 0.0), **common,
             )  # fmt: skip
         else:
             units = segment_beats(corpus.pieces, beats=settings["beats"], **common)

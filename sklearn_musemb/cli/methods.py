@@ -28,6 +28,10 @@ class Method:
 METHODS = {
     m.name: m
     for m in (
+        Method(
+            "contrastive", "ContrastiveEmbedder", "notes",
+            summary="contrastive (NT-Xent), robust to performance timing",
+        ),
         Method("adjd", "AdjDEmbedder", "notes", summary="adjacency discriminator"),
         Method("a-adjd", "AAdjDEmbedder", "notes", summary="AdjD + adversarial prior"),
         Method("dssm", "DSSMEmbedder", "notes", summary="deep structured semantic"),
@@ -52,6 +56,16 @@ METHODS = {
         ),
     )
 }  # fmt: skip
+
+
+#: The method ``musemb fit`` trains when ``--method`` is not given; its help says
+#: why (:data:`DEFAULT_METHOD_REASON`).
+DEFAULT_METHOD = "contrastive"
+#: Why :data:`DEFAULT_METHOD` is the default, as ``musemb fit --help`` says it.
+DEFAULT_METHOD_REASON = (
+    "the most robust to tempo, chord spread and timing jitter in "
+    "benchmarks/results/cpu/robustness"
+)
 
 
 def get_method(name: str) -> Method:

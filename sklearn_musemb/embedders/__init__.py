@@ -5,6 +5,10 @@ event encoder: :class:`VAEEmbedder`, :class:`AAEEmbedder`, :class:`DSSMEmbedder`
 :class:`AdjDEmbedder`, and the adversarial :class:`ADSSMEmbedder` and
 :class:`AAdjDEmbedder` (``adversarial=True`` on the DSSM and AdjD).
 
+:class:`ContrastiveEmbedder` goes beyond the papers: NT-Xent over neighbours and
+performed versions of each unit (:class:`~sklearn_musemb.units.PerformanceModel`),
+the package's choice for retrieval that survives real performances.
+
 The seven piano-roll models of Bretan et al. (2017) on 4-beat units, all with the
 same tied-weight convolutional autoencoder (:mod:`.piano_roll`):
 :class:`DenoisingRollEmbedder` (three corruptions), :class:`ContextRollEmbedder`
@@ -22,6 +26,7 @@ from .audio import AudioEmbedder
 from .autoencoders import AAEEmbedder, VAEEmbedder
 from .base import NetEmbedder, UnitEmbedder
 from .conditional import ConditionalSimilarityEmbedder
+from .contrastive import ContrastiveEmbedder
 from .dssm import ADSSMEmbedder, DSSMEmbedder
 from .piano_roll import (
     ComposerRollEmbedder,
@@ -42,6 +47,7 @@ __all__ = [
     "ComposerRollEmbedder",
     "ConditionalSimilarityEmbedder",
     "ContextRollEmbedder",
+    "ContrastiveEmbedder",
     "DSSMEmbedder",
     "DenoisingRollEmbedder",
     "NetEmbedder",

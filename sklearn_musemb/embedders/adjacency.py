@@ -29,9 +29,15 @@ class AdjDEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
 
     Parameters
     ----------
-    representation : {"two_hot", "continuous"}, default="two_hot"
+    representation : {"two_hot", "continuous", "relative"}, default="two_hot"
         Input encoding: 272-wide two-hot events (pitch folded into MIDI 24..95,
         10 ms interval bins up to 2 s) or standardised ``(pitch, interval)`` pairs.
+    chord_ms : float, default=0.0
+        Notes closer than this (ms) count as one chord, in pitch order, before
+        encoding; 0 keeps the events as cut (the paper).
+    augment : PerformanceModel or None, default=None
+        Play every training batch through this performance model on the
+        device (see :class:`~sklearn_musemb.embedders.UnitEmbedder`).
     embedding_dim : int, default=32
         Size of the embedding.
     n_negatives : int, default=1
@@ -105,6 +111,8 @@ class AdjDEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
         self,
         *,
         representation: str = "two_hot",
+        chord_ms: float = 0.0,
+        augment: Any = None,
         embedding_dim: int = 32,
         n_negatives: int = 1,
         adversarial: bool = False,
@@ -128,6 +136,8 @@ class AdjDEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
             module,
             criterion,
             representation=representation,
+            chord_ms=chord_ms,
+            augment=augment,
             embedding_dim=embedding_dim,
             optimizer=optimizer,
             lr=lr,

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from skorch.dataset import unpack_data
 
+from ..encodings import group_chords
 from ..nn import AutoencoderNet, PriorDiscriminator
 from ..nn.losses import ReconstructionLoss, kl_to_standard_normal
 from ..units.container import Units
@@ -34,9 +35,13 @@ class AutoencoderEmbedder(UnitEmbedder):
     def _reconstruction_target(
         self, rows: torch.Tensor, encoded: torch.Tensor
     ) -> torch.Tensor:
-        if self.representation == "continuous":
+        if self.representation != "two_hot":
+            if hasattr(self, "_successor_on_device"):  # augmented: clean target
+                return self._encode_batch(self._events_on_device[rows])
             return encoded
-        return self._events_on_device[rows]
+        # the clean events (a denoising target when ``augment`` is set), grouped
+        # into chords as the input was
+        return group_chords(self._events_on_device[rows], float(self.chord_ms))
 
 
 class VAEEmbedder(AutoencoderEmbedder):
@@ -51,11 +56,17 @@ class VAEEmbedder(AutoencoderEmbedder):
 
     Parameters
     ----------
-    representation : {"two_hot", "continuous"}, default="two_hot"
+    representation : {"two_hot", "continuous", "relative"}, default="two_hot"
         Input encoding and what the decoder reconstructs: the 72 pitch and 200
         interval bins of every event (two categorical cross-entropies) for
         two-hot, the standardised ``(pitch, interval)`` pairs (squared error) for
         continuous.
+    chord_ms : float, default=0.0
+        Notes closer than this (ms) count as one chord, in pitch order, before
+        encoding; 0 keeps the events as cut (the paper).
+    augment : PerformanceModel or None, default=None
+        Play every training batch through this performance model on the
+        device (see :class:`~sklearn_musemb.embedders.UnitEmbedder`).
     embedding_dim : int, default=32
         Size of the embedding.
     kl_weight : float, default=1.0
@@ -117,6 +128,8 @@ class VAEEmbedder(AutoencoderEmbedder):
         self,
         *,
         representation: str = "two_hot",
+        chord_ms: float = 0.0,
+        augment: Any = None,
         embedding_dim: int = 32,
         kl_weight: float = 1.0,
         module: type[torch.nn.Module] = AutoencoderNet,
@@ -136,6 +149,8 @@ class VAEEmbedder(AutoencoderEmbedder):
             module,
             criterion,
             representation=representation,
+            chord_ms=chord_ms,
+            augment=augment,
             embedding_dim=embedding_dim,
             optimizer=optimizer,
             lr=lr,
@@ -186,11 +201,17 @@ class AAEEmbedder(PriorAdversaryMixin, AutoencoderEmbedder):
 
     Parameters
     ----------
-    representation : {"two_hot", "continuous"}, default="two_hot"
+    representation : {"two_hot", "continuous", "relative"}, default="two_hot"
         Input encoding and what the decoder reconstructs: the 72 pitch and 200
         interval bins of every event (two categorical cross-entropies) for
         two-hot, the standardised ``(pitch, interval)`` pairs (squared error) for
         continuous.
+    chord_ms : float, default=0.0
+        Notes closer than this (ms) count as one chord, in pitch order, before
+        encoding; 0 keeps the events as cut (the paper).
+    augment : PerformanceModel or None, default=None
+        Play every training batch through this performance model on the
+        device (see :class:`~sklearn_musemb.embedders.UnitEmbedder`).
     embedding_dim : int, default=32
         Size of the embedding.
     adversarial : bool, default=True
@@ -259,6 +280,8 @@ class AAEEmbedder(PriorAdversaryMixin, AutoencoderEmbedder):
         self,
         *,
         representation: str = "two_hot",
+        chord_ms: float = 0.0,
+        augment: Any = None,
         embedding_dim: int = 32,
         adversarial: bool = True,
         module: type[torch.nn.Module] = AutoencoderNet,
@@ -281,6 +304,8 @@ class AAEEmbedder(PriorAdversaryMixin, AutoencoderEmbedder):
             module,
             criterion,
             representation=representation,
+            chord_ms=chord_ms,
+            augment=augment,
             embedding_dim=embedding_dim,
             optimizer=optimizer,
             lr=lr,

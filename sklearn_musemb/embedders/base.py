@@ -40,8 +40,22 @@ from skorch.callbacks import PassthroughScoring
 from skorch.dataset import Dataset
 from torch.utils.data import Subset
 
-from ..encodings import REPRESENTATIONS, continuous, event_dim, two_hot
+from ..encodings import (
+    REPRESENTATIONS,
+    continuous,
+    event_dim,
+    group_chords,
+    relative,
+    two_hot,
+)
 from ..units.container import Units
+from ..units.performance import (
+    PerformanceModel,
+    extended_windows,
+    notes_after_needed,
+    perform_unit_events,
+    successor_rows,
+)
 from ..utils.distributed import DataParallel
 from ..utils.skorch_utils import AutoDeviceNetMixin
 from ..utils.torch_utils import autocast, check_precision, seed_from
@@ -475,13 +489,21 @@ class NetEmbedder(
             self._events_on_device = torch.as_tensor(units.events, device=device)
             self._encode_batch = self._batch_encoder(device)
             self._batch_figures: dict[str, torch.Tensor] = {}
+            extra = self._fit_state(units, device)
+            vars(self).update(extra)
             try:
                 if first_fit:
                     self.initialize()
                 NeuralNet.partial_fit(self, train_X, train_y, **fit_params)
             finally:
                 del self._events_on_device, self._encode_batch, self._batch_figures
+                for name in extra:
+                    delattr(self, name)
         return self
+
+    def _fit_state(self, units: Units, device: str) -> dict[str, Any]:
+        """Private attributes a subclass needs while it fits (removed after)."""
+        return {}
 
     # -- embedding ---------------------------------------------------------------------
     def _encoder(self) -> torch.nn.Module:
@@ -549,9 +571,21 @@ class UnitEmbedder(NetEmbedder):
         plus every ``module__*`` parameter.
     criterion : type of torch.nn.Module
         The training loss.
-    representation : {"two_hot", "continuous"}, default="two_hot"
-        Input encoding (Bretan & Heck 2019, 4.2): 272-wide two-hot events or
-        standardised ``(pitch, interval)`` pairs.
+    representation : {"two_hot", "continuous", "relative"}, default="two_hot"
+        Input encoding: the papers' 272-wide two-hot events or standardised
+        ``(pitch, interval)`` pairs (Bretan & Heck 2019, 4.2), or the tempo-free
+        :func:`~sklearn_musemb.encodings.relative` encoding (pitch bins,
+        intervals relative to the unit's median in smeared log bins, a chord
+        flag).
+    chord_ms : float, default=0.0
+        Notes closer than this (ms) are one chord, in pitch order
+        (:func:`~sklearn_musemb.encodings.group_chords`), before any encoding;
+        0 keeps the events exactly as cut (the papers).
+    augment : PerformanceModel or None, default=None
+        Training augmentation: every training batch is played through this
+        :class:`~sklearn_musemb.units.PerformanceModel` on the device (each
+        unit together with the notes after it, so deletions pull in the next
+        notes); ``transform`` never augments.
     **kwargs
         Every other parameter of :class:`NetEmbedder` (``embedding_dim``,
         ``lr``, ``max_epochs``, ``batch_size``, ``device``, ``random_state``...)
@@ -567,10 +601,14 @@ class UnitEmbedder(NetEmbedder):
         criterion: type[torch.nn.Module],
         *,
         representation: str = "two_hot",
+        chord_ms: float = 0.0,
+        augment: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(module, criterion, **kwargs)
         self.representation = representation
+        self.chord_ms = chord_ms
+        self.augment = augment
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -585,6 +623,21 @@ class UnitEmbedder(NetEmbedder):
                 f"{type(self).__name__}: representation must be one of "
                 f"{REPRESENTATIONS}, got {self.representation!r}"
             )
+        check_finite_number(self.chord_ms, "chord_ms", type(self).__name__)
+        self._augmentation()
+
+    def _augmentation(self) -> PerformanceModel | None:
+        """The checked training augmentation (``augment``), or None."""
+        augment = self.augment
+        if augment is None:
+            return None
+        if not isinstance(augment, PerformanceModel):
+            raise ValueError(
+                f"{type(self).__name__}: augment must be a PerformanceModel or "
+                f"None, got {augment!r}"
+            )
+        augment.strengths()  # names a strength out of range
+        return augment
 
     def _validate_units(self, X: Any, *, reset: bool) -> Units:
         """Return ``X`` as checked :class:`Units`, recording the input width on fit."""
@@ -669,12 +722,58 @@ class UnitEmbedder(NetEmbedder):
         per ``fit`` or ``transform``, not once per batch.
         """
         if self.representation == "two_hot":
-            return two_hot
-        mean, scale = (
-            torch.as_tensor(stat, dtype=torch.float32, device=device)
-            for stat in (self.event_mean_, self.event_scale_)
+            encode = two_hot
+        elif self.representation == "relative":
+            encode = relative
+        else:
+            mean, scale = (
+                torch.as_tensor(stat, dtype=torch.float32, device=device)
+                for stat in (self.event_mean_, self.event_scale_)
+            )
+            encode = partial(continuous, mean=mean, scale=scale)
+        chord_ms = float(self.chord_ms)
+        if chord_ms <= 0:
+            return encode
+        return lambda events: encode(group_chords(events, chord_ms))
+
+    # -- augmentation on the device --------------------------------------------------
+    def _fit_state(self, units: Units, device: str) -> dict[str, Any]:
+        model = self._augmentation()
+        if model is None or model.is_identity():
+            return {}
+        n_notes = units.events.shape[1]
+        return {
+            "_strengths": model.strengths(),
+            "_hop": int(units.meta.get("hop", n_notes)),
+            "_notes_after": notes_after_needed(n_notes, model.deletion_rate),
+            # performed windows list chords the way the units were cut
+            "_cut_chord_ms": float(units.meta.get("chord_ms", 0.0) or self.chord_ms),
+            "_successor_on_device": torch.as_tensor(
+                successor_rows(units), device=device
+            ),
+        }
+
+    def _performed_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Events of ``rows`` played through ``augment`` (unplayable rows as cut)."""
+        events = self._events_on_device
+        windows, final_zero = extended_windows(
+            events, rows, self._successor_on_device, self._hop, self._notes_after
         )
-        return partial(continuous, mean=mean, scale=scale)
+        performed, ok = perform_unit_events(
+            windows,
+            events.shape[1],
+            self._strengths,
+            generator=self._torch_rng,
+            final_zero=final_zero,
+            chord_ms=self._cut_chord_ms,
+        )
+        return torch.where(ok[:, None, None], performed, events[rows].to(torch.int32))
+
+    def _encode_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        """Encode rows of the training units; performed ones while training."""
+        if self.module_.training and hasattr(self, "_successor_on_device"):
+            return self._encode_batch(self._performed_rows(rows))
+        return self._encode_batch(self._events_on_device[rows])
 
     def _module_kwargs(self) -> dict[str, Any]:
         return {

@@ -30,9 +30,15 @@ class DSSMEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
 
     Parameters
     ----------
-    representation : {"two_hot", "continuous"}, default="two_hot"
+    representation : {"two_hot", "continuous", "relative"}, default="two_hot"
         Input encoding: 272-wide two-hot events or standardised
         ``(pitch, interval)`` pairs.
+    chord_ms : float, default=0.0
+        Notes closer than this (ms) count as one chord, in pitch order, before
+        encoding; 0 keeps the events as cut (the paper).
+    augment : PerformanceModel or None, default=None
+        Play every training batch through this performance model on the
+        device (see :class:`~sklearn_musemb.embedders.UnitEmbedder`).
     embedding_dim : int, default=32
         Size of the embedding.
     n_negatives : int, default=4
@@ -114,6 +120,8 @@ class DSSMEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
         self,
         *,
         representation: str = "two_hot",
+        chord_ms: float = 0.0,
+        augment: Any = None,
         embedding_dim: int = 32,
         n_negatives: int = 4,
         similarity_scale: float = 1.0,
@@ -138,6 +146,8 @@ class DSSMEmbedder(PriorAdversaryMixin, AdjacentPairEmbedder):
             module,
             criterion,
             representation=representation,
+            chord_ms=chord_ms,
+            augment=augment,
             embedding_dim=embedding_dim,
             optimizer=optimizer,
             lr=lr,

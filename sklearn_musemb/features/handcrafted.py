@@ -28,6 +28,16 @@ DEFAULT_IOI_BINS = (44, 88, 177, 354, 707, 1414)
 
 INTERVAL_MODES = ("consecutive", "top")
 
+TIMING_MODES = ("absolute", "relative")
+
+#: IOI bin edges of ``timing="relative"``, in octaves (``log2`` of a chord-level
+#: IOI over the unit's median one): as :data:`DEFAULT_IOI_BINS` on a tempo-free
+#: scale, one-octave bins centred on ratios 1/4, 1/2, 1, 2, 4 (the median is an
+#: IOI of the unit, so its own note value sits at 0, mid-bin), plus two open bins.
+#: Dotted and triplet ratios (3/4, 3/2, 2/3, 3) lie 0.085 octave (6 %) inside one.
+RELATIVE_IOI_BINS = (-2.5, -1.5, -0.5, 0.5, 1.5, 2.5)
+_REL_EDGES = np.asarray(RELATIVE_IOI_BINS)
+
 #: Pitch class of every MIDI pitch.
 _PITCH_CLASS = np.arange(MIDI_PITCH_MAX + 1) % 12
 
@@ -80,6 +90,60 @@ def _ioi_tables(
     return np.log1p(ms), _ioi_bin(ms, edges)
 
 
+def _chord_level(
+    ioi: np.ndarray, real: np.ndarray, chord_ms: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chord grouping of a block of units: ``(linked, chord_ioi)``.
+
+    ``linked[i, j]``: note ``j`` is followed by a note of its own chord, its IOI
+    being 0 or below ``chord_ms``. ``chord_ioi[i, j]``: 0 for a linked note; for
+    the last note of a chord, the time from the chord's first onset to the next
+    onset (the sum of the IOIs of the chord's notes). Padding is 0, not linked.
+    """
+    linked = real & ((ioi == 0) | (ioi < chord_ms))
+    if chord_ms <= 0:  # exact chords: a note's chord-level IOI is its own IOI
+        return linked, ioi
+    ends = real & ~linked
+    total = np.cumsum(ioi, axis=1)
+    # total IOI up to the last chord end before each note (0 before the first):
+    # IOIs are >= 0, so a running maximum of the totals at chord ends finds it
+    before = np.maximum.accumulate(np.where(ends, total, 0), axis=1)
+    before = np.concatenate([np.zeros_like(before[:, :1]), before[:, :-1]], axis=1)
+    return linked, np.where(ends, total - before, 0)
+
+
+def _sort_within_chords(
+    pitch: np.ndarray, real: np.ndarray, linked: np.ndarray
+) -> np.ndarray:
+    """``pitch`` with the notes of each chord sorted low to high, in place of theirs.
+
+    A chord occupies consecutive columns; its number (chord ends before a note)
+    times 128 plus the pitch is a key whose stable sort moves notes within their
+    chord only. Padding keeps its columns.
+    """
+    ends = ~linked
+    chord = np.cumsum(ends, axis=1, dtype=np.int64) - ends
+    key = np.where(real, chord * (MIDI_PITCH_MAX + 1) + pitch, np.iinfo(np.int64).max)
+    return np.take_along_axis(pitch, np.argsort(key, axis=1, kind="stable"), axis=1)
+
+
+def _row_median(
+    values: np.ndarray, mask: np.ndarray, count: np.ndarray, *, low: bool = False
+) -> np.ndarray:
+    """Median of ``values`` where ``mask`` holds, per row (``count`` of them).
+
+    For an even count, the mean of the two middle values (NumPy's convention),
+    or the lower one if ``low``. Rows with ``count == 0`` get ``inf`` (their
+    values are to be masked).
+    """
+    ordered = np.sort(np.where(mask, values, np.inf), axis=1)
+    lower = np.take_along_axis(ordered, np.maximum(count - 1, 0)[:, None] // 2, axis=1)
+    if low:
+        return lower[:, 0]
+    upper = np.take_along_axis(ordered, (count // 2)[:, None], axis=1)
+    return (lower[:, 0] + upper[:, 0]) / 2
+
+
 def _describe(
     events: np.ndarray,
     n_events: np.ndarray,
@@ -87,6 +151,8 @@ def _describe(
     interval_range: int,
     intervals: str,
     normalize: bool,
+    chord_ms: float = 0.0,
+    timing: str = "absolute",
     ioi_tables: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The descriptor of a block of note units (see :class:`HandcraftedFeatures`)."""
@@ -97,6 +163,10 @@ def _describe(
     pitch = np.where(real, events[..., 0], 0).astype(np.int16)  # 0..127, checked
     ioi = np.where(real, events[..., 1], 0).astype(np.intp)
     count = n_events.astype(np.float64)
+    # chords: with chord_ms = 0 exactly the zero IOIs, and ioi is left as it is
+    linked, ioi = _chord_level(ioi, real, chord_ms)
+    if chord_ms > 0:
+        pitch = _sort_within_chords(pitch, real, linked)
 
     # pitch
     pitch_classes = _row_histogram(_PITCH_CLASS[pitch], real, 12)
@@ -111,10 +181,10 @@ def _describe(
         step = pitch[:, 1:] - pitch[:, :-1]
         pair = real[:, 1:]
     else:
-        # Notes sharing an onset are sorted low to high and all but the last have
-        # ioi 0, so an event with ioi > 0 (or the unit's last) is the top of its
-        # onset; each such event is paired with the previous one.
-        top = real & ((ioi > 0) | (cols == n_events[:, None] - 1))
+        # Notes of a chord are sorted low to high and all but the last are
+        # linked to the next, so an unlinked event (or the unit's last) is the
+        # top of its chord; each such event is paired with the previous one.
+        top = real & (~linked | (cols == n_events[:, None] - 1))
         previous = np.maximum.accumulate(np.where(top, cols, -1), axis=1)[:, :-1]
         pair = top[:, 1:] & (previous >= 0)
         step = pitch[:, 1:] - np.take_along_axis(pitch, np.maximum(previous, 0), axis=1)
@@ -126,31 +196,48 @@ def _describe(
         [(pair & (step > 0)).sum(axis=1), (pair & (step < 0)).sum(axis=1)], axis=1
     ).astype(np.float64)
 
-    # inter-onset intervals
-    if ioi_tables is None:
-        log_ioi, ioi_bin = np.log1p(ioi.astype(np.float64)), _ioi_bin(ioi, ioi_edges)
-    else:
-        log_ioi, ioi_bin = ioi_tables[0][ioi], ioi_tables[1][ioi]
-    ioi_hist = _row_histogram(ioi_bin, real, len(ioi_edges) + 2)
-    log_mean = log_ioi.sum(axis=1) / count
-    log_std = np.sqrt(
-        (np.where(real, log_ioi - log_mean[:, None], 0.0) ** 2).sum(axis=1) / count
-    )
-    ordered = np.sort(np.where(real, log_ioi, np.inf), axis=1)
-    low = np.take_along_axis(ordered, ((n_events - 1) // 2)[:, None], axis=1)[:, 0]
-    high = np.take_along_axis(ordered, (n_events // 2)[:, None], axis=1)[:, 0]
-    log_median = (low + high) / 2
-
-    # a note is simultaneous when another note of the unit shares its onset
-    same_onset = real[:, 1:] & (ioi[:, :-1] == 0)
+    # a note is simultaneous when another note of the unit shares its chord
+    same_onset = real[:, 1:] & linked[:, :-1]
     shared = np.zeros_like(real)
     shared[:, :-1] |= same_onset
     shared[:, 1:] |= same_onset
     simultaneous = shared.sum(axis=1) / count
 
-    duration_s = ioi.sum(axis=1) / 1000.0
-    # IOIs are whole ms, so a unit of duration 0 lasted less than 1 ms
-    density = count / np.maximum(duration_s, 0.001)
+    # inter-onset intervals (chord-level: 0 inside a chord)
+    if timing == "absolute":
+        if ioi_tables is None or ioi.max() >= len(ioi_tables[0]):
+            log_ioi = np.log1p(ioi.astype(np.float64))
+            ioi_bin = _ioi_bin(ioi, ioi_edges)
+        else:
+            log_ioi, ioi_bin = ioi_tables[0][ioi], ioi_tables[1][ioi]
+        ioi_hist = _row_histogram(ioi_bin, real, len(ioi_edges) + 2)
+        log_mean = log_ioi.sum(axis=1) / count
+        log_std = np.sqrt(
+            (np.where(real, log_ioi - log_mean[:, None], 0.0) ** 2).sum(axis=1) / count
+        )
+        log_median = _row_median(log_ioi, real, n_events)
+        duration_s = ioi.sum(axis=1) / 1000.0
+        # IOIs are whole ms, so a unit of duration 0 lasted less than 1 ms
+        density = count / np.maximum(duration_s, 0.001)
+        timing_stats = [log_mean, log_std, log_median, simultaneous, density]
+    else:
+        # log2 of each chord-level IOI over the unit's (lower) median one
+        timed = real & (ioi > 0)
+        n_timed = timed.sum(axis=1)
+        log2_ioi = np.log2(np.where(timed, ioi, 1).astype(np.float64))
+        median = _row_median(log2_ioi, timed, n_timed, low=True)
+        rel = np.where(timed, log2_ioi - median[:, None], 0.0)
+        rel_bin = np.where(timed, 1 + np.searchsorted(_REL_EDGES, rel, side="right"), 0)
+        ioi_hist = _row_histogram(rel_bin, real, len(_REL_EDGES) + 2)
+        per_timed = np.maximum(n_timed, 1)
+        rel_mean = rel.sum(axis=1) / per_timed
+        rel_std = np.sqrt(
+            (np.where(timed, rel - rel_mean[:, None], 0.0) ** 2).sum(axis=1) / per_timed
+        )
+        # duration in median IOIs: at least one (a median IOI is in it, if any)
+        beats = np.where(timed, np.exp2(rel), 0.0).sum(axis=1)
+        density = count / np.maximum(beats, 1.0)
+        timing_stats = [rel_mean, rel_std, simultaneous, density]
 
     if normalize:
         pitch_classes = pitch_classes / count[:, None]
@@ -168,7 +255,7 @@ def _describe(
             interval_hist,
             direction,
             ioi_hist,
-            np.stack([log_mean, log_std, log_median, simultaneous, density], axis=1),
+            np.stack(timing_stats, axis=1),
         ],
         axis=1,
     )
@@ -179,7 +266,8 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
 
     The descriptor a user tries first, and the one every learned embedding is
     compared against: histograms and statistics of a unit's pitches, intervals and
-    inter-onset intervals (IOIs), computed without learning. Every unit gives
+    inter-onset intervals (IOIs), computed without learning. With
+    ``timing="absolute"`` (the default) every unit gives
     ``27 + interval_range + len(ioi_bins)`` columns (45 with the defaults), in this
     order (:meth:`get_feature_names_out` gives the names):
 
@@ -212,6 +300,53 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
                                            unit's duration ``sum(ioi) / 1000``
                                            (seconds), taken as at least 1 ms
     ==============================  =====  ==========================================
+
+    With ``chord_ms > 0`` the IOI columns describe chords rather than notes (see
+    *Chords and tempo* below) and the first IOI column is named
+    ``ioi_hist_chord<{chord_ms}ms``. With ``timing="relative"`` the last
+    ``B + 7`` columns are replaced by 12 tempo-free ones (``32 +
+    interval_range`` columns in all, 44 with the defaults):
+
+    ==============================  =====  ==========================================
+    columns                         count  definition
+    ==============================  =====  ==========================================
+    ``ioi_rel_hist_chord``,         8      histogram of ``log2(ioi / median)``, the
+    ``ioi_rel_hist_<-2.5oct``,             chord-level IOIs over the (lower) median
+    ``ioi_rel_hist_-2.5to-1.5oct``         of the unit's non-zero ones, in octaves:
+    .. ``ioi_rel_hist_>=2.5oct``           chord notes, ``< -2.5``, one-octave bins
+                                           ``[-2.5, -1.5)`` .. ``[1.5, 2.5)``
+                                           (centred on ``-2 .. 2``), ``>= 2.5``;
+                                           fractions of the notes
+    ``ioi_rel_log2_mean``,          2      mean and standard deviation (ddof=0) of
+    ``ioi_rel_log2_std``                   ``log2(ioi / median)`` over the non-zero
+                                           chord-level IOIs (0 if none)
+    ``simultaneous_fraction``       1      as above
+    ``notes_per_median_ioi``        1      ``n_events`` over the unit's duration in
+                                           median IOIs (at least 1): a tempo-free
+                                           note density
+    ==============================  =====  ==========================================
+
+    **Chords and tempo.** In a quantised score the notes of a chord have IOI 0;
+    in a performance they arrive a few ms apart, and a whole piece may be played
+    faster or slower. ``chord_ms`` groups notes into chords: a note whose IOI to
+    the next note is below ``chord_ms`` (or 0) belongs to the chord of that next
+    note. The chord bin counts those notes; the last note of a chord carries the
+    *chord-level* IOI, from the chord's first onset to the next chord's (the sum
+    of the IOIs of its notes), which is what the IOI histogram, the log-IOI
+    statistics and the density see; the other notes of the chord count as 0.
+    With ``chord_ms > 0`` the pitches of each chord are also sorted low to high
+    before the intervals are taken, so the order in which a spread chord's notes
+    arrive changes nothing. A chord still open at the end of a unit (its last
+    note linked to the next unit) contributes chord notes only. ``chord_ms=0``
+    (the default) keeps the exact-zero chords and the stored note order
+    (:func:`~sklearn_musemb.units.segment_notes` already sorts the notes of one
+    onset low to high), i.e. exactly the features without these options.
+    ``timing="relative"`` divides every chord-level IOI by the median of the
+    unit's non-zero ones (the lower median for an even count, so the median is
+    one of the unit's IOIs and its note value falls mid-bin), so a
+    global change of tempo leaves every column unchanged up to the rounding of
+    IOIs to whole ms; ``ioi_log_median`` is dropped (0 by construction) and
+    ``note_density`` becomes ``notes_per_median_ioi``.
 
     Only real events count: a row's events beyond ``units.n_events`` are padding
     and ignored. Each note's IOI runs to the next note of the piece, so the IOIs
@@ -256,6 +391,20 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
         notes, interval bins and ``interval_up`` / ``interval_down`` by the number
         of intervals) so each is a fraction; ``False`` keeps counts. A unit with
         no interval gets zeros. The other columns do not change.
+    chord_ms : float, default=0.0
+        Finite, ``>= 0``: IOIs strictly below ``chord_ms`` (ms) count as
+        simultaneous, so a chord spread over a few ms by a performer is one
+        chord. Its notes go to the chord bin, its last note carries the
+        chord-level IOI (chord onset to next chord onset) and, when
+        ``chord_ms > 0``, its pitches are sorted before the intervals are taken.
+        0 keeps exact chords (``ioi == 0``) only. About 35 ms covers the spread
+        of a pianist's chords while leaving 32nd notes at 120 bpm (62.5 ms) apart.
+    timing : {"absolute", "relative"}, default="absolute"
+        ``"absolute"``: IOIs in ms, binned by ``ioi_bins``. ``"relative"``:
+        ``log2`` of the chord-level IOIs over the unit's median non-zero one,
+        binned in octaves (:data:`RELATIVE_IOI_BINS`; ``ioi_bins`` is then
+        unused), with tempo-free statistics and density: the features no longer
+        depend on the tempo.
 
     Attributes
     ----------
@@ -290,6 +439,20 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
     >>> row["note_density"]
     3.333
 
+    The same notes played: the chord spread over 23 ms (arriving 64, 60, 67) and
+    everything 10 % slower. ``chord_ms`` and ``timing="relative"`` give the
+    features of the score again:
+
+    >>> played = Units(np.array([[[64, 8], [60, 15], [67, 527], [72, 550],
+    ...                           [71, 550]]]))
+    >>> robust = HandcraftedFeatures(chord_ms=35, timing="relative")
+    >>> np.allclose(robust.fit_transform(played), robust.fit_transform(X))
+    True
+    >>> Z = robust.transform(played)
+    >>> row = dict(zip(robust.get_feature_names_out(), Z[0].round(3).tolist()))
+    >>> row["ioi_rel_hist_chord"], row["ioi_rel_hist_-0.5to0.5oct"], Z.shape
+    (0.4, 0.6, (1, 44))
+
     The columns have very different scales: scale them before a distance- or
     gradient-based model.
 
@@ -306,14 +469,18 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
         interval_range: int = 12,
         intervals: str = "consecutive",
         normalize: bool = True,
+        chord_ms: float = 0.0,
+        timing: str = "absolute",
     ) -> None:
         self.ioi_bins = ioi_bins
         self.interval_range = interval_range
         self.intervals = intervals
         self.normalize = normalize
+        self.chord_ms = chord_ms
+        self.timing = timing
 
     # -- validation --------------------------------------------------------------------
-    def _validated_params(self) -> tuple[np.ndarray, int, str, bool]:
+    def _validated_params(self) -> tuple[np.ndarray, int, str, bool, float, str]:
         name = type(self).__name__
         try:
             edges = list(self.ioi_bins)
@@ -347,11 +514,18 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{name}: normalize must be a bool, got {self.normalize!r}"
             )
+        chord_ms = check_finite_number(self.chord_ms, "chord_ms", name)
+        if not isinstance(self.timing, str) or self.timing not in TIMING_MODES:
+            raise ValueError(
+                f"{name}: timing must be one of {TIMING_MODES}, got {self.timing!r}"
+            )
         return (
             np.asarray(edges, dtype=np.float64),
             interval_range,
             self.intervals,
             bool(self.normalize),
+            chord_ms,
+            self.timing,
         )
 
     def _validate_units(self, X: Any, *, reset: bool) -> tuple[Units, int]:
@@ -505,17 +679,26 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
         >>> names[32:36].tolist()
         ['ioi_hist_0ms', 'ioi_hist_0-10ms', 'ioi_hist_10-100ms', 'ioi_hist_100ms+']
         """
-        edges, interval_range, _, _ = self._validated_params()
-        bounds = ["0"] + [_format_ms(e) for e in edges]
+        edges, interval_range, _, _, chord_ms, timing = self._validated_params()
         names = [f"pitch_class_{pc}" for pc in PITCH_CLASS_NAMES]
         names += ["pitch_mean", "pitch_std", "pitch_min", "pitch_max", "pitch_range"]
         names += [f"interval_hist_{k}" for k in range(interval_range)]
         names += [f"interval_hist_{interval_range}+", "interval_up", "interval_down"]
-        names += ["ioi_hist_0ms"]
-        names += [f"ioi_hist_{a}-{b}ms" for a, b in zip(bounds, bounds[1:])]
-        names += [f"ioi_hist_{bounds[-1]}ms+"]
-        names += ["ioi_log_mean", "ioi_log_std", "ioi_log_median"]
-        names += ["simultaneous_fraction", "note_density"]
+        if timing == "absolute":
+            bounds = ["0"] + [_format_ms(e) for e in edges]
+            chord = f"chord<{_format_ms(chord_ms)}ms" if chord_ms > 0 else "0ms"
+            names += [f"ioi_hist_{chord}"]
+            names += [f"ioi_hist_{a}-{b}ms" for a, b in zip(bounds, bounds[1:])]
+            names += [f"ioi_hist_{bounds[-1]}ms+"]
+            names += ["ioi_log_mean", "ioi_log_std", "ioi_log_median"]
+            names += ["simultaneous_fraction", "note_density"]
+        else:
+            bounds = [_format_ms(e) for e in RELATIVE_IOI_BINS]
+            names += ["ioi_rel_hist_chord", f"ioi_rel_hist_<{bounds[0]}oct"]
+            names += [f"ioi_rel_hist_{a}to{b}oct" for a, b in zip(bounds, bounds[1:])]
+            names += [f"ioi_rel_hist_>={bounds[-1]}oct"]
+            names += ["ioi_rel_log2_mean", "ioi_rel_log2_std"]
+            names += ["simultaneous_fraction", "notes_per_median_ioi"]
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):

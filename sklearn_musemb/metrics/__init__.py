@@ -5,6 +5,9 @@
   section 4.4; geometric mean, lower is better).
 - :func:`make_adjacency_rank_scorer`, :data:`adjacency_rank_scorer`: the same as a
   greater-is-better (negated) scorer for ``GridSearchCV(scoring=...)``.
+- :func:`robustness_ranks`, :func:`make_robustness_scorer`: retrieval of units
+  played through a :class:`~sklearn_musemb.units.PerformanceModel` (tempo, spread
+  chords, rubato, note edits) among all units; MRR, recall@1/10, median rank.
 - :func:`compare_rank_distributions`: per-method summaries, pairwise t-tests
   with Bonferroni correction and Levene's test for spread (Bretan et al. 2017).
 - :func:`triplet_score`, :func:`precision_at_k`: retrieval measures of the audio
@@ -33,20 +36,32 @@ from .retrieval import (
     precision_at_k,
     triplet_score,
 )
+from .robustness import (
+    RobustnessScorer,
+    make_robustness_scorer,
+    retrieval_ranks,
+    robustness_ranks,
+    summarise_retrieval,
+)
 from .statistics import compare_rank_distributions
 
 __all__ = [
     "AdjacencyRankScorer",
     "DimensionTripletScorer",
     "PrecisionAtKScorer",
+    "RobustnessScorer",
     "adjacency_rank",
     "adjacency_rank_scorer",
     "adjacency_ranks",
     "compare_rank_distributions",
     "make_adjacency_rank_scorer",
     "make_precision_at_k_scorer",
+    "make_robustness_scorer",
     "precision_at_k",
+    "retrieval_ranks",
+    "robustness_ranks",
     "sample_dimension_triplets",
     "subspace_scores",
+    "summarise_retrieval",
     "triplet_score",
 ]

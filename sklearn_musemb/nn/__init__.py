@@ -3,15 +3,18 @@ losses."""
 
 from .adjacency import AdjacencyNet
 from .autoencoder import AutoencoderNet
+from .contrastive import ContrastiveNet
 from .decoder import EventDecoder
 from .discriminator import PriorDiscriminator
-from .encoder import EventEncoder, ResidualLinear
+from .encoder import ConvEventEncoder, EventEncoder, ResidualLinear
 from .heads import PairClassifier
 from .sequence import CosineDistanceLoss, EmbeddingLSTM
 
 __all__ = [
     "AdjacencyNet",
     "AutoencoderNet",
+    "ContrastiveNet",
+    "ConvEventEncoder",
     "CosineDistanceLoss",
     "EmbeddingLSTM",
     "EventDecoder",

@@ -93,8 +93,9 @@ def reconstruction_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Ten
     Two-hot input (``output`` 272 wide, ``target`` the compact integer events): a
     categorical over the 72 pitch bins plus one over the 200 inter-onset bins per
     event, i.e. cross-entropy against :func:`~sklearn_musemb.encodings.two_hot_bins`.
-    Continuous input (``output`` 2 wide, ``target`` the standardised input): a
-    unit-variance Gaussian, i.e. half the squared error. Either way the loss is
+    Any other input (``target`` the float encoding itself: the standardised
+    continuous pairs, the relative encoding): a unit-variance Gaussian, i.e.
+    half the squared error. Either way the loss is
     summed over events and averaged over units, the scale on which a KL term in
     nats is comparable.
 
@@ -116,7 +117,7 @@ def reconstruction_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Ten
     0.0
     """
     n_units = len(output)
-    if output.shape[-1] == 2:
+    if target.is_floating_point():
         return 0.5 * (output - target).square().sum() / n_units
     pitch_bin, ioi_bin = two_hot_bins(target)
     pitch_logits = output[..., :N_PITCH_BINS].flatten(0, -2)
@@ -183,3 +184,65 @@ def prior_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     0.6931
     """
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def nt_xent_loss(
+    first: torch.Tensor, second: torch.Tensor, temperature: float = 0.1
+) -> torch.Tensor:
+    """NT-Xent (normalised temperature-scaled cross-entropy, SimCLR) of paired views.
+
+    Row ``i`` of ``first`` and row ``i`` of ``second`` are two views of one
+    item (a positive pair). Every one of the ``2n`` views is classified among
+    the other ``2n - 1`` by cosine similarity over ``temperature``: its partner
+    is the right answer, the ``2n - 2`` views of the other items are in-batch
+    negatives. The loss is the mean cross-entropy over all ``2n`` views.
+
+    Parameters
+    ----------
+    first, second : torch.Tensor of shape (n, dim)
+        The two views (projections), ``n >= 2``.
+    temperature : float, default=0.1
+        Softmax temperature (> 0); smaller values weigh hard negatives more.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a = torch.eye(2)
+    >>> round(nt_xent_loss(a, a, temperature=1.0).item(), 4)
+    0.5514
+    """
+    n = len(first)
+    z = F.normalize(torch.cat([first, second]).float(), dim=1)
+    logits = z @ z.T / temperature
+    self_pair = torch.eye(2 * n, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(self_pair, float("-inf"))
+    partner = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(logits, partner)
+
+
+class NTXentLoss(torch.nn.Module):
+    """:func:`nt_xent_loss` as a criterion module (skorch's ``criterion``).
+
+    Parameters
+    ----------
+    temperature : float, default=0.1
+        Softmax temperature.
+
+    Examples
+    --------
+    >>> import torch
+    >>> round(NTXentLoss(temperature=1.0)(torch.eye(2), torch.eye(2)).item(), 4)
+    0.5514
+    """
+
+    def __init__(self, temperature: float = 0.1) -> None:
+        super().__init__()
+        self.temperature = temperature
+
+    def forward(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        return nt_xent_loss(first, second, self.temperature)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..io.notes import NoteTable, last_per_tick
 from ..utils.pitch import fold_pitch
-from ..utils.validation import check_positive_int
+from ..utils.validation import check_finite_number, check_positive_int
 from .container import PAD, Units, _check_units
 
 #: Largest inter-onset interval stored in a note unit, in ms. Events are int16; a
@@ -103,19 +103,62 @@ def _no_units_error(skipped: list[tuple[int, str]], what: str) -> ValueError:
 
 
 # -- 40-note units -------------------------------------------------------------
-def _onset_order(notes: np.ndarray) -> np.ndarray:
-    """The order of note units: by onset in seconds, then by pitch."""
-    return np.lexsort((notes["pitch"], notes["onset"]))
+def note_stream(
+    onset: np.ndarray, pitch: np.ndarray, chord_ms: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The order in which note units list notes, and their intervals.
+
+    Notes are sorted by onset, then pitch. With ``chord_ms > 0``, notes whose
+    onsets follow each other by less than ``chord_ms`` form one chord (a chain
+    of small gaps joins one chord): its notes are listed by pitch whatever
+    order they were played in, the intervals inside it are 0 and its last note
+    carries the time from the chord's first onset to the next chord's. A
+    pianist's chord, spread over a few ms, then gives the notes and intervals
+    of the score's chord.
+
+    Parameters
+    ----------
+    onset : ndarray of float, shape (n_notes,)
+        Onsets in seconds.
+    pitch : ndarray of int, shape (n_notes,)
+    chord_ms : float, default=0.0
+        Chord threshold in ms; 0 keeps every onset as it is (the papers).
+
+    Returns
+    -------
+    order : ndarray of int, shape (n_notes,)
+        Indices of the notes in stream order.
+    ioi_ms : ndarray of float, shape (n_notes,)
+        Interval from every note (in stream order) to the next, in ms; 0 after
+        the last note.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> onset = np.array([0.0, 0.012, 0.004, 0.5])
+    >>> order, ioi = note_stream(onset, np.array([67, 60, 64, 65]), chord_ms=30)
+    >>> order.tolist(), ioi.round().tolist()
+    ([1, 2, 0, 3], [0.0, 0.0, 500.0, 0.0])
+    """
+    order = np.lexsort((pitch, onset))
+    times = onset[order]
+    if chord_ms <= 0 or len(order) == 0:
+        return order, np.append(np.diff(times) * 1000.0, 0.0)
+    starts = np.append(True, np.diff(times) * 1000.0 >= chord_ms)
+    chord = np.cumsum(starts) - 1
+    order = order[np.lexsort((pitch[order], chord))]
+    chord_onset = times[starts]
+    gap = np.append(np.diff(chord_onset) * 1000.0, 0.0)
+    last = np.append(starts[1:], True)  # chord ids stay sorted: its last note
+    return order, np.where(last, gap[chord], 0.0)
 
 
-def _note_events(notes: np.ndarray) -> np.ndarray:
-    """``(n, 2)`` int16 ``(pitch, ioi_ms)`` of notes in :func:`_onset_order`."""
-    order = _onset_order(notes)
-    onset = notes["onset"][order]
-    events = np.zeros((len(onset), 2), dtype=_EVENT_DTYPE)
+def _note_events(notes: np.ndarray, chord_ms: float = 0.0) -> np.ndarray:
+    """``(n, 2)`` int16 ``(pitch, ioi_ms)`` of notes in :func:`note_stream` order."""
+    order, ioi = note_stream(notes["onset"], notes["pitch"], chord_ms)
+    events = np.zeros((len(order), 2), dtype=_EVENT_DTYPE)
     events[:, 0] = notes["pitch"][order]
-    ioi = np.rint(np.diff(onset) * 1000.0)
-    events[:-1, 1] = np.clip(ioi, 0, IOI_MAX_MS)
+    events[:, 1] = np.clip(np.rint(ioi), 0, IOI_MAX_MS)
     return events
 
 
@@ -127,6 +170,7 @@ def segment_notes(
     labels: Any = None,
     piece_ids: Any = None,
     drop_drums: bool = True,
+    chord_ms: float = 0.0,
 ) -> Units:
     """Cut pieces into units of ``n_notes`` consecutive notes (Bretan & Heck 2019).
 
@@ -156,13 +200,19 @@ def segment_notes(
         Unique id per piece; ``None`` means ``0 .. n_pieces - 1``.
     drop_drums : bool, default=True
         Ignore notes on drum channels.
+    chord_ms : float, default=0.0
+        Notes whose onsets are closer than this (ms) form one chord, listed by
+        pitch with interval 0 inside it (see :func:`note_stream`), so that a
+        performed chord, spread over a few ms, cuts into the same units as the
+        score's. 0 keeps exact onsets (the papers).
 
     Returns
     -------
     Units
         ``kind="notes"``, events int16 of shape ``(n_units, n_notes, 2)``.
-        ``meta`` holds ``n_notes``, ``hop``, ``ioi_max_ms`` and ``skipped``: a
-        list of ``(piece_id, reason)`` for pieces that gave no unit.
+        ``meta`` holds ``n_notes``, ``hop``, ``ioi_max_ms``, ``chord_ms`` and
+        ``skipped``: a list of ``(piece_id, reason)`` for pieces that gave no
+        unit.
 
     Raises
     ------
@@ -189,6 +239,7 @@ def segment_notes(
     """
     n_notes = check_positive_int(n_notes, "n_notes")
     hop = n_notes if hop is None else check_positive_int(hop, "hop")
+    chord_ms = check_finite_number(chord_ms, "chord_ms", "segment_notes")
     tables = _as_pieces(pieces)
     labels, ids = _check_piece_columns(len(tables), labels, piece_ids)
 
@@ -205,7 +256,7 @@ def segment_notes(
                 (int(ids[i]), f"{len(notes)} non-drum notes < n_notes={n_notes}")
             )
             continue
-        events = _note_events(notes)
+        events = _note_events(notes, chord_ms)
         starts = np.arange(0, len(events) - n_notes + 1, hop)
         chunks.append(events[starts[:, None] + offsets])
         owners.append(np.full(len(starts), i))
@@ -226,6 +277,7 @@ def segment_notes(
             "hop": hop,
             "ioi_max_ms": IOI_MAX_MS,
             "drop_drums": drop_drums,
+            "chord_ms": chord_ms,
             "skipped": skipped,
         },
     )

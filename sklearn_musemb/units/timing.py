@@ -18,8 +18,8 @@ from .segment import (
     _as_pieces,
     _check_piece_columns,
     _kept_notes,
-    _onset_order,
     _quarter_runs,
+    note_stream,
 )
 
 
@@ -142,7 +142,9 @@ def _note_spans(
 ) -> tuple[np.ndarray, np.ndarray]:
     n_notes, hop = _setting(meta, "n_notes"), _setting(meta, "hop")
     notes = _kept_notes(table, meta.get("drop_drums", True))
-    notes = notes[_onset_order(notes)]  # the order segment_notes cuts in
+    # the order segment_notes cuts in
+    order, _ = note_stream(notes["onset"], notes["pitch"], meta.get("chord_ms", 0.0))
+    notes = notes[order]
     first = position * hop
     if len(position) and first.max() + n_notes > len(notes):
         raise ValueError(

@@ -53,6 +53,7 @@ def check_finite_number(
     *,
     minimum: float = 0.0,
     strict: bool = False,
+    maximum: float = math.inf,
 ) -> float:
     """Return ``value`` as a float, or raise ``ValueError`` naming the argument.
 
@@ -72,6 +73,8 @@ def check_finite_number(
         Smallest value allowed.
     strict : bool, default=False
         Refuse ``minimum`` itself.
+    maximum : float, default=inf
+        Largest value allowed (inclusive).
 
     Returns
     -------
@@ -97,10 +100,13 @@ def check_finite_number(
         and isinstance(value, Real)
         and math.isfinite(value)
         and (value > minimum if strict else value >= minimum)
+        and value <= maximum
     )
     if not ok:
         prefix = f"{owner}: " if owner else ""
         bound = f"{'>' if strict else '>='} {minimum}"
+        if maximum < math.inf:
+            bound += f" and <= {maximum}"
         raise ValueError(
             f"{prefix}{name} must be a finite number {bound}, got {value!r}"
         )
