@@ -258,7 +258,7 @@ def contrastive_ceiling(est, work: Workload, batch: int, precision: str):
 
     def project(rows: torch.Tensor) -> torch.Tensor:
         """Play ``rows`` (with the notes after them), encode, embed and project."""
-        windows, final_zero = extended_windows(events, rows, successor, hop)
+        windows, final_zero, _ = extended_windows(events, rows, successor, hop)
         played, ok = perform_unit_events(
             windows, n_notes, strengths, generator=generator, final_zero=final_zero
         )

@@ -333,13 +333,6 @@ def test_augmented_models_round_trip_through_save_model(units, tmp_path):
         np.testing.assert_array_equal(loaded.transform(units), emb.transform(units))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library: get_params(deep=True) lists augment__* (PerformanceModel's "
-    "parameters) but skorch's set_params stores augment__rubato as a stray "
-    "attribute instead of setting it on the model, and fit then raises "
-    "'__init__() got unexpected argument(s) augment__rubato'",
-)
 def test_nested_augment_parameters_can_be_set(units):
     emb = light(AdjDEmbedder, augment=PerformanceModel(tempo=1.2))
     assert "augment__rubato" in emb.get_params(deep=True)

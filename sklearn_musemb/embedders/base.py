@@ -615,6 +615,33 @@ class UnitEmbedder(NetEmbedder):
         tags.input_tags.three_d_array = True
         return tags
 
+    def set_params(self, **params: Any) -> UnitEmbedder:
+        """Set parameters; ``augment__<name>`` sets one of ``augment``'s.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, skorch's prefixed ones, and ``augment__*``
+            (so a grid search can vary one strength of the performance model).
+
+        Returns
+        -------
+        self : object
+        """
+        prefix = "augment__"
+        nested = {k[len(prefix) :]: params.pop(k) for k in list(params)
+                  if k.startswith(prefix)}  # fmt: skip
+        if "augment" in params:
+            super().set_params(augment=params.pop("augment"))
+        if nested:
+            if not isinstance(self.augment, PerformanceModel):
+                raise ValueError(
+                    f"{type(self).__name__}: augment__ parameters need augment to be "
+                    f"a PerformanceModel, got augment={self.augment!r}"
+                )
+            self.augment.set_params(**nested)
+        return super().set_params(**params) if params else self
+
     # -- validation --------------------------------------------------------------------
     def _check_params(self) -> None:
         super()._check_params()
@@ -756,7 +783,7 @@ class UnitEmbedder(NetEmbedder):
     def _performed_rows(self, rows: torch.Tensor) -> torch.Tensor:
         """Events of ``rows`` played through ``augment`` (unplayable rows as cut)."""
         events = self._events_on_device
-        windows, final_zero = extended_windows(
+        windows, final_zero, n_real = extended_windows(
             events, rows, self._successor_on_device, self._hop, self._notes_after
         )
         performed, ok = perform_unit_events(
@@ -766,6 +793,7 @@ class UnitEmbedder(NetEmbedder):
             generator=self._torch_rng,
             final_zero=final_zero,
             chord_ms=self._cut_chord_ms,
+            n_real=n_real,
         )
         return torch.where(ok[:, None, None], performed, events[rows].to(torch.int32))
 

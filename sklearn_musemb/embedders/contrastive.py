@@ -169,11 +169,12 @@ class ContrastiveEmbedder(UnitEmbedder):
                 f"{name}: positives must be one of {POSITIVES}, got {self.positives!r}"
             )
         check_finite_number(self.temperature, "temperature", name, strict=True)
-        if self.positives != "adjacent" and self._augmentation() is None:
+        augment = self._augmentation()
+        if self.positives != "adjacent" and (augment is None or augment.is_identity()):
             raise ValueError(
                 f"{name}: positives={self.positives!r} compares a unit with another "
                 "performance of it, which needs augment (a PerformanceModel or "
-                "'typical'), got augment=None"
+                f"'typical') with at least one effect, got augment={self.augment!r}"
             )
 
     def _augmentation(self) -> PerformanceModel | None:

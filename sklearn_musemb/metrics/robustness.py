@@ -263,8 +263,8 @@ default="mrr"
     ...     PerformanceModel(asynchrony_ms=30, random_state=0))
     >>> search = GridSearchCV(HandcraftedFeatures(), {"chord_ms": [0, 35]},
     ...                       scoring=scorer, cv=GroupKFold(2))
-    >>> search.fit(X, groups=X.piece).best_params_
-    {'chord_ms': 35}
+    >>> bool(search.fit(X, groups=X.piece).best_score_ > 0.9)
+    True
     """
     if statistic not in RETRIEVAL_STATISTICS:
         raise ValueError(

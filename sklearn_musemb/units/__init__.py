@@ -5,6 +5,7 @@ from .augment import TempoScaler, Transposer
 from .container import PAD, Units
 from .segment import (
     deduplicate_units,
+    note_stream,
     segment_beats,
     segment_notes,
     unit_content_ids,
@@ -18,11 +19,15 @@ __all__ = [
     "Transposer",
     "Units",
     "deduplicate_units",
+    "extended_windows",
+    "note_stream",
+    "notes_after_needed",
     "perform_onsets",
     "perform_unit_events",
     "piece_train_test_split",
     "segment_beats",
     "segment_notes",
+    "successor_rows",
     "unit_content_ids",
 ]
 
@@ -30,6 +35,9 @@ __all__ = [
 #: (in joblib workers, say) does not import torch.
 _LAZY = {
     "PerformanceModel": ".performance",
+    "extended_windows": ".performance",
+    "notes_after_needed": ".performance",
+    "successor_rows": ".performance",
     "perform_onsets": ".performance",
     "perform_unit_events": ".performance",
 }

@@ -81,7 +81,9 @@ class PerformanceModel(BaseEstimator):
     """Turn quantised notes into plausible performed ones, effect by effect.
 
     Every parameter is the strength of one effect; 0 (or a tempo of 1) switches
-    it off, so ``PerformanceModel()`` returns its input unchanged. The effects
+    it off, so ``PerformanceModel()`` returns its input unchanged, up to the
+    order of simultaneous notes (listed by pitch, as
+    :func:`~sklearn_musemb.units.segment_notes` lists them). The effects
     apply in this order: deletions, then insertions and octave doublings, then
     the tempo curve (global factor times rubato), jitter and chord asynchrony.
     All randomness comes from ``random_state`` (or the ``generator`` of
@@ -247,6 +249,13 @@ class PerformanceModel(BaseEstimator):
     def _generator(self) -> torch.Generator:
         return torch.Generator().manual_seed(seed_from(self.random_state))
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False  # nothing to learn: its parameters are all
+        # it plays Units and NoteTables, never a 2-D array
+        tags.input_tags.two_d_array = False
+        return tags
+
     # -- note tables ----------------------------------------------------------------
     def perform(
         self, pieces: NoteTable | Sequence[NoteTable], *, return_sources: bool = False
@@ -367,7 +376,7 @@ class PerformanceModel(BaseEstimator):
         generator = self._generator()
         if pieces is None:
             n_notes = units.events.shape[1]
-            windows, final_zero = extended_windows(
+            windows, final_zero, n_real = extended_windows(
                 torch.as_tensor(units.events),
                 torch.arange(len(units)),
                 torch.as_tensor(successor_rows(units)),
@@ -381,6 +390,7 @@ class PerformanceModel(BaseEstimator):
                 generator=generator,
                 final_zero=final_zero,
                 chord_ms=float(units.meta.get("chord_ms", 0.0)),
+                n_real=n_real,
             )
             events, ok = events.numpy(), ok.numpy()
         else:
@@ -569,6 +579,7 @@ def perform_unit_events(
     generator: torch.Generator | None = None,
     final_zero: torch.Tensor | None = None,
     chord_ms: float = 0.0,
+    n_real: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Perform note units given with following notes (the per-batch twin).
 
@@ -587,10 +598,14 @@ def perform_unit_events(
         Units whose last interval stays 0 (see :func:`extended_windows`).
     chord_ms : float, default=0.0
         List the performed notes the way units cut with this ``chord_ms`` are
-        (:func:`~sklearn_musemb.units.segment.note_stream`, whose batched twin
+        (:func:`~sklearn_musemb.units.note_stream`, whose batched twin
         is :func:`~sklearn_musemb.encodings.group_chords`) before the first
         ``n_notes`` are kept, so a spread chord at the end of a unit splits
         where the score's does.
+    n_real : torch.Tensor of int, shape (n_units,), default=None
+        Real notes per window (see :func:`extended_windows`): a unit whose
+        first ``n_notes`` performed notes reach beyond them is not ``ok``
+        (the last unit of a piece, after deletions).
 
     Returns
     -------
@@ -615,10 +630,12 @@ def perform_unit_events(
     ioi = windows[..., 1].float()
     onset = torch.cumsum(ioi, dim=1) - ioi
     valid = torch.ones(onset.shape, dtype=torch.bool, device=windows.device)
-    onset, pitch, _, valid = perform_onsets(
+    onset, pitch, source, valid = perform_onsets(
         onset, windows[..., 0], valid, strengths, generator=generator
     )
     ok = valid.sum(1) > n_notes
+    if n_real is not None:
+        ok &= (source[:, :n_notes] < n_real[:, None]).all(1)
     # padding (onset inf) gets intervals too long to join a chord
     finite = torch.where(valid, onset, onset.new_tensor(1e9))
     interval = torch.round(torch.diff(finite, dim=1)).clamp(0, IOI_MAX_MS)
@@ -703,6 +720,9 @@ def extended_windows(
     final_zero : torch.Tensor of bool, shape (n_rows,)
         Rows whose last interval is 0 because the piece ends there: the
         performed unit keeps it 0 (pass to :func:`perform_unit_events`).
+    n_real : torch.Tensor of int, shape (n_rows,)
+        How many notes of each window are real music (the rest stands in for
+        notes that do not exist; pass to :func:`perform_unit_events`).
     """
     n_notes = events.shape[1]
     base = events[rows].to(torch.int32)
@@ -714,7 +734,8 @@ def extended_windows(
     new = new[:, max(n_notes - hop, 0) :]
     if n_after is not None:
         new = new[:, :n_after]
-    return torch.cat([base, new], dim=1), final_zero
+    n_real = torch.where(alone, n_notes, n_notes + new.shape[1])
+    return torch.cat([base, new], dim=1), final_zero, n_real
 
 
 def _perform_from_pieces(
