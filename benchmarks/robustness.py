@@ -25,7 +25,8 @@ of the two-hot input and :class:`~sklearn_musemb.features.HandcraftedFeatures`
 
 Results are written after every model to ``--out-dir`` (``robustness.json``,
 ``robustness.md``, ``robustness.png``); a rerun skips the models already there,
-so an interrupted run resumes where it stopped (``--fresh`` starts over).
+so an interrupted run resumes where it stopped (``--fresh`` starts over, and
+``--models`` runs the named models again, e.g. with another budget).
 
 Usage (from the repository root; ``--device cuda`` on a GPU)::
 
@@ -370,7 +371,7 @@ def main() -> None:
         "--models",
         nargs="*",
         default=None,
-        help="names (or prefixes) of the models to run",
+        help="names (or prefixes) of the models to run (again, if already there)",
     )
     parser.add_argument("--skip-references", action="store_true")
     parser.add_argument("--n-candidates", type=int, default=100)
@@ -425,8 +426,10 @@ def main() -> None:
     result.setdefault("models", {})
 
     def wanted(name: str) -> bool:
-        chosen = args.models is None or any(name.startswith(m) for m in args.models)
-        return chosen and (args.fresh or name not in result["models"])
+        # models named with --models run again; the others only if missing
+        if args.models is not None:
+            return any(name.startswith(m) for m in args.models)
+        return args.fresh or name not in result["models"]
 
     def save() -> None:
         result["peak_rss_mib"] = round(peak_rss_mib(), 1)

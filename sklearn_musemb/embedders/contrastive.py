@@ -24,7 +24,7 @@ class ContrastiveEmbedder(UnitEmbedder):
     A contrastive method beyond the papers (in the spirit of SimCLR and its
     adaptation to symbolic piano music): each training step takes a batch of
     units and their *positives*, projects both through a small head and
-    minimises NT-Xent (:func:`~sklearn_musemb.nn.losses.nt_xent_loss`): every
+    minimises NT-Xent (``sklearn_musemb.nn.losses.nt_xent_loss``): every
     unit must pick its positive among all the other units of the batch (in-batch
     negatives). The positive of a unit is
 
@@ -38,9 +38,9 @@ class ContrastiveEmbedder(UnitEmbedder):
     fresh draw each time, so the embedding learns to ignore what a performance
     changes. The defaults (the tempo-free ``"relative"`` encoding, chords
     grouped under 35 ms and the typical performance of
-    :meth:`PerformanceModel.typical`) are the configuration measured in
-    ``benchmarks/robustness.py``; ``transform`` returns the encoder output (the
-    projection head is used in training only).
+    :meth:`~sklearn_musemb.units.PerformanceModel.typical`) are the
+    configuration measured in ``benchmarks/robustness.py``; ``transform``
+    returns the encoder output (the projection head is used in training only).
 
     Parameters
     ----------
@@ -50,8 +50,9 @@ class ContrastiveEmbedder(UnitEmbedder):
         Notes closer than this (ms) count as one chord, in pitch order.
     augment : PerformanceModel, "typical" or None, default="typical"
         The performance model of the training views; ``"typical"`` is
-        :meth:`PerformanceModel.typical`, None trains on the units as cut
-        (then ``positives`` must be ``"adjacent"``).
+        :meth:`PerformanceModel.typical()
+        <sklearn_musemb.units.PerformanceModel.typical>`, None trains on the
+        units as cut (then ``positives`` must be ``"adjacent"``).
     positives : {"adjacent", "perturbed", "both"}, default="both"
         What counts as the positive of a unit (see above).
     temperature : float, default=0.1

@@ -402,7 +402,7 @@ class HandcraftedFeatures(TransformerMixin, BaseEstimator):
     timing : {"absolute", "relative"}, default="absolute"
         ``"absolute"``: IOIs in ms, binned by ``ioi_bins``. ``"relative"``:
         ``log2`` of the chord-level IOIs over the unit's median non-zero one,
-        binned in octaves (:data:`RELATIVE_IOI_BINS`; ``ioi_bins`` is then
+        binned in octaves (``RELATIVE_IOI_BINS``; ``ioi_bins`` is then
         unused), with tempo-free statistics and density: the features no longer
         depend on the tempo.
 

@@ -145,7 +145,8 @@ def robustness_ranks(
         How the queries are played.
     pieces : sequence of NoteTable, default=None
         The pieces ``units`` were cut from (see
-        :meth:`PerformanceModel.perform_units`): performs whole pieces.
+        :meth:`~sklearn_musemb.units.PerformanceModel.perform_units`): performs
+        whole pieces.
     distractors : Units, default=None
         More database units (other pieces), never targets.
     device : str, default="cpu"

@@ -214,7 +214,7 @@ class PerformanceModel(BaseEstimator):
         ------
         ValueError
             Naming the first parameter that is not a finite number within its
-            range (:data:`STRENGTH_RANGES`).
+            range (``STRENGTH_RANGES`` of this module).
         """
         owner = type(self).__name__
         tempo = self.tempo
@@ -697,7 +697,7 @@ def extended_windows(
 
     With ``hop == n_notes`` (the default cut) all the successor's notes follow;
     with overlapping units (``hop < n_notes``) only its last ``hop`` are new. A
-    unit with no successor is followed by a copy of itself, :data:`JOIN_GAP_MS`
+    unit with no successor is followed by a copy of itself, ``JOIN_GAP_MS``
     after its last note when that note ends the piece (interval 0).
 
     Parameters
