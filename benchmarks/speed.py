@@ -16,9 +16,9 @@ For each family, batch size and precision, the script measures:
   already on the device, embeddings left there; timed alternately with ours.
 
 The ratio columns are ours / ceiling: 1.0 means the estimator costs nothing over
-the bare loop. Items are adjacent pairs (AdjD, A-AdjD, DSSM, the contrastive
-embedder, whose every unit is also played through its performance model on the
-device, ceiling included), units (VAE, the
+the bare loop. Items are adjacent pairs (AdjD, A-AdjD, DSSM, and the contrastive
+embedder, which also plays every unit of a batch through its performance model
+on the device, in its ceiling too), units (VAE, the
 piano-roll models) or feature maps (the audio models). The symbolic families train
 on piano-midi units (``--root``); the audio families on random feature maps of the
 shape the audio benchmark uses, as their speed does not depend on the content.
@@ -82,6 +82,7 @@ from sklearn_musemb.nn.triplet import (
 )
 from sklearn_musemb.units.performance import (
     extended_windows,
+    notes_after_needed,
     perform_unit_events,
     successor_rows,
 )
@@ -246,22 +247,28 @@ def contrastive_ceiling(est, work: Workload, batch: int, precision: str):
     net, opt = _trainable(est)
     events = work.train
     first, second = _pairs_on(work)
-    n_notes = events.shape[1]
-    hop = int(work.units.meta.get("hop", n_notes))
-    successor = torch.as_tensor(successor_rows(work.units), device=device)
-    strengths = est._augmentation().strengths()
-    generator = torch.Generator(device=device).manual_seed(0)
+    units, n_notes = work.units, events.shape[1]
+    hop = int(units.meta.get("hop", n_notes))
+    successor = torch.as_tensor(successor_rows(units), device=device)
+    model = est._augmentation()
+    strengths = model.strengths()
+    n_after = notes_after_needed(n_notes, model.deletion_rate)
     chord_ms, temperature = float(est.chord_ms), float(est.temperature)
+    cut_chord_ms = float(units.meta.get("chord_ms", 0.0) or chord_ms)
+    generator = torch.Generator(device=device).manual_seed(0)
 
     def encode(ev: torch.Tensor) -> torch.Tensor:
         return relative(group_chords(ev, chord_ms))
 
     def project(rows: torch.Tensor) -> torch.Tensor:
         """Play ``rows`` (with the notes after them), encode, embed and project."""
-        windows, final_zero, _ = extended_windows(events, rows, successor, hop)
-        played, ok = perform_unit_events(
-            windows, n_notes, strengths, generator=generator, final_zero=final_zero
+        windows, final_zero, n_real = extended_windows(
+            events, rows, successor, hop, n_after
         )
+        played, ok = perform_unit_events(
+            windows, n_notes, strengths, generator=generator,
+            final_zero=final_zero, chord_ms=cut_chord_ms, n_real=n_real,
+        )  # fmt: skip
         played = torch.where(ok[:, None, None], played, events[rows].to(torch.int32))
         return net(encode(played))
 
@@ -598,17 +605,21 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def settings(cmd: str) -> str:
-    """``cmd`` without ``--resume`` and its ``--families`` selection.
+#: Options that choose which rows are measured, not how: a ``--resume`` run may
+#: differ from the run that made the file in these only.
+ROW_SELECTION = ("--families", "--batch-sizes", "--precisions", "--audio-batch-sizes")
 
-    What every row of one results file shares: a ``--resume`` run that measures
-    only some families adds rows that the full command would have measured.
+
+def settings(cmd: str) -> str:
+    """``cmd`` without ``--resume`` and the options of :data:`ROW_SELECTION`.
+
+    What every row of one results file shares.
     """
     kept, selecting = [], False
     for word in shlex.split(cmd):
         if word.startswith("--"):
-            selecting = word == "--families"
-            if selecting or word == "--resume" or word.startswith("--families="):
+            selecting = word.split("=")[0] in ROW_SELECTION
+            if word == "--resume" or ("=" in word and selecting):
                 continue
         if not selecting:
             kept.append(word)
@@ -662,14 +673,15 @@ def main(argv: list[str] | None = None) -> None:
     }
     if args.resume and path.exists():
         before = json.loads(path.read_text())
-        # the file holds every family measured with these settings so far: its
-        # command is the one that measures them all
-        result["command"] = settings(result["command"])
-        if settings(before["command"]) != result["command"]:
+        # the rows added are measured as the file's command measures its rows
+        # (and would measure these: a family added to FAMILIES, say), so the
+        # file keeps its command
+        if settings(before["command"]) != settings(result["command"]):
             parser.error(
-                f"--resume: {path} was measured by `{before['command']}`, not with "
-                f"the settings of `{result['command']}`; use another --out-dir"
+                f"--resume: {path} was measured by `{before['command']}`, with other "
+                f"settings than `{result['command']}`; use another --out-dir"
             )
+        result["command"] = before["command"]
         result["rows"] = before["rows"]
     done = {(r["family"], r["batch_size"], r["precision"]) for r in result["rows"]}
     args.out_dir.mkdir(parents=True, exist_ok=True)
